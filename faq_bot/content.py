@@ -1,0 +1,526 @@
+"""Read and validate the content folder into one immutable ``AnswerBook``.
+
+The folder holds answer files (one per topic) and four special files:
+``sources.yaml`` (sections an answer may cite), ``synonyms.yaml``, ``safety.yaml`` and
+``regression.yaml``. Every problem is collected with its file and line; the book is
+only built when there are no errors, so a half-valid folder is never served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faq_bot.errors import ContentError, ContentProblem
+from faq_bot.matching import MatchEngine, Phrasing
+from faq_bot.safety import CLINICAL, EMERGENCY, SafetyRule, SafetyRules
+from faq_bot.text import SynonymTable, clean
+from faq_bot.yaml_reader import YamlList, YamlMap, YamlText, line_of, read_yaml
+
+SOURCES_FILE = "sources.yaml"
+SYNONYMS_FILE = "synonyms.yaml"
+SAFETY_FILE = "safety.yaml"
+REGRESSION_FILE = "regression.yaml"
+SPECIAL_FILES = (SOURCES_FILE, SYNONYMS_FILE, SAFETY_FILE, REGRESSION_FILE)
+
+REQUIRED_IDS = (
+    "ms-pain", "standard-treatments",
+    "how-it-may-help", "endocannabinoid-system", "muscle-stiffness-spasms", "sleep", "reported-benefits",
+    "results-vary", "research-evidence", "complementary-approach", "side-effects", "suitability",
+    "uk-availability", "who-can-prescribe", "eligibility", "assessment", "personalised-treatment",
+    "follow-up", "monitoring",
+    "fibromyalgia", "ehlers-danlos", "other-conditions",
+    "greeting", "thanks", "about-this-service",
+)  # fmt: skip
+MESSAGE_KEYS = ("emergency", "clinical", "unmatched", "clarify")
+ROUTES = ("answer", "clarify", "specialist", "emergency")
+REASONS = ("matched", "ambiguous", "clinical", "unmatched", "emergency", "smalltalk")
+STATUSES = ("published", "draft")
+
+ANSWER_FIELDS = {
+    "id": "lower-case slug, unique across files",
+    "question": "the canonical wording",
+    "alternates": "a list of other phrasings",
+    "answer": "the text patients see",
+    "source": "a section name from sources.yaml",
+    "reviewed_on": "the date of the last clinical review, YYYY-MM-DD",
+    "status": "published or draft",
+    "related": "a list of answer ids",
+    "review_due": "a date by which it must be reviewed again, YYYY-MM-DD",
+}
+REQUIRED_ANSWER_FIELDS = ("id", "question", "alternates", "answer", "source", "reviewed_on")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_TEXT_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One vetted answer and everything needed to find and show it."""
+
+    id: str
+    topic: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    source: str
+    reviewed_on: dt.date
+    status: str = "published"
+    related: tuple[str, ...] = ()
+    review_due: dt.date | None = None
+    file: str = ""
+    line: int = 0
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.alternates)
+
+    def public(self) -> dict[str, Any]:
+        """The answer object of the HTTP API."""
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "topic": self.topic,
+            "source": self.source,
+            "reviewed_on": self.reviewed_on.isoformat(),
+            "related": list(self.related),
+        }
+
+
+@dataclass(frozen=True)
+class Case:
+    """A labelled question: where it must be routed, and to which answer."""
+
+    question: str
+    route: str
+    answer_id: str | None = None
+    reason: str | None = None
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    in_document: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerBook:
+    """Everything the service answers from; replaced whole, never changed in place."""
+
+    answers: Mapping[str, Answer]  # published and draft, by id
+    sections: tuple[Section, ...]
+    synonyms: SynonymTable
+    safety: SafetyRules
+    cases: tuple[Case, ...]
+    version: str
+    engine: MatchEngine = field(repr=False)
+    warnings: tuple[ContentProblem, ...] = ()
+    folder: str = ""
+
+    @property
+    def published(self) -> list[Answer]:
+        return [answer for answer in self.answers.values() if answer.status == "published"]
+
+    def get(self, answer_id: str) -> Answer | None:
+        """A published answer by id, or None."""
+        answer = self.answers.get(answer_id)
+        return answer if answer is not None and answer.status == "published" else None
+
+
+def content_version(folder: str) -> str:
+    """A short hash of every YAML file in the folder: same content, same version."""
+    digest = hashlib.sha256()
+    for name in _yaml_files(folder):
+        digest.update(name.encode())
+        with open(os.path.join(folder, name), "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()[:12]
+
+
+def _yaml_files(folder: str) -> list[str]:
+    return sorted(
+        name
+        for name in os.listdir(folder)
+        if name.endswith((".yaml", ".yml")) and not name.startswith((".", "_"))
+        and os.path.isfile(os.path.join(folder, name))
+    )
+
+
+def load_answer_book(folder: str, *, required_ids: tuple[str, ...] = REQUIRED_IDS) -> AnswerBook:
+    """Read, validate and index a content folder.
+
+    Raises:
+        ContentError: listing every error found, each with file and line.
+    """
+    reader = _FolderReader(folder)
+    book = reader.read(required_ids)
+    errors = [problem for problem in reader.problems if problem.level == "error"]
+    if errors or book is None:
+        raise ContentError(errors or [ContentProblem(folder, 1, "content folder could not be read")])
+    return book
+
+
+class _FolderReader:
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.problems: list[ContentProblem] = []
+        self.file = ""
+        self._related_lines: dict[str, int] = {}
+
+    def problem(self, line: int, message: str, hint: str = "", level: str = "error") -> None:
+        self.problems.append(ContentProblem(self.file, line, message, hint, level))
+
+    def read(self, required_ids: tuple[str, ...]) -> AnswerBook | None:
+        if not os.path.isdir(self.folder):
+            self.file = self.folder
+            self.problem(1, "content folder does not exist")
+            return None
+        names = _yaml_files(self.folder)
+        documents = {name: self._parse(name) for name in names}
+        for special in SPECIAL_FILES:
+            if special not in documents:
+                self.file = special
+                self.problem(1, f"missing {special}", "every content folder needs it; see docs/content-format.md")
+
+        sections = self._sections(documents.get(SOURCES_FILE))
+        synonyms = self._synonyms(documents.get(SYNONYMS_FILE))
+        safety = self._safety(documents.get(SAFETY_FILE), synonyms)
+        answers: dict[str, Answer] = {}
+        for name in names:
+            if name not in SPECIAL_FILES:
+                self._answer_file(name, documents[name], sections, answers)
+        self._check_answers(answers, required_ids)
+        cases = self._cases(REGRESSION_FILE, documents.get(REGRESSION_FILE), answers)
+        if any(problem.level == "error" for problem in self.problems):
+            return None
+        published = [answer for answer in answers.values() if answer.status == "published"]
+        engine = MatchEngine(
+            [Phrasing(answer.id, text) for answer in published for text in answer.phrasings],
+            answer_texts={answer.id: answer.answer for answer in published},
+            synonyms=synonyms,
+        )
+        return AnswerBook(
+            answers=answers,
+            sections=tuple(sections.values()),
+            synonyms=synonyms,
+            safety=safety,
+            cases=tuple(cases),
+            version=content_version(self.folder),
+            engine=engine,
+            warnings=tuple(p for p in self.problems if p.level != "error"),
+            folder=self.folder,
+        )
+
+    def _parse(self, name: str) -> Any:
+        self.file = name
+        return read_yaml(os.path.join(self.folder, name), name, self.problems)
+
+    # -- shapes ---------------------------------------------------------------------
+
+    def _mapping(self, value: Any, where: str, line: int) -> YamlMap | None:
+        if isinstance(value, YamlMap):
+            return value
+        self.problem(line_of(value, line), f"{where} must be a mapping of 'key: value' lines")
+        return None
+
+    def _list(self, value: Any, where: str, line: int) -> YamlList | None:
+        if isinstance(value, YamlList):
+            return value
+        self.problem(line_of(value, line), f"{where} must be a list ('- ' items)")
+        return None
+
+    def _text(self, value: Any, where: str, line: int, *, allow_empty: bool = False) -> str | None:
+        if not isinstance(value, YamlText):
+            kind = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "empty"
+            self.problem(line_of(value, line), f"{where} must be text, found {kind}")
+            return None
+        coerced = value.coerced_as()
+        if coerced:
+            self.problem(
+                value.line,
+                f"{where} '{value}' would be read as {coerced} by YAML tools",
+                f'put it in quotes: "{value}"',
+            )
+            return None
+        text = " ".join(str(value).split()) if "\n" in value else str(value).strip()
+        if not text and not allow_empty:
+            self.problem(value.line, f"{where} is empty")
+            return None
+        if len(text) > MAX_TEXT_LENGTH:
+            self.problem(value.line, f"{where} is longer than {MAX_TEXT_LENGTH} characters")
+            return None
+        return text
+
+    def _text_list(self, value: Any, where: str, line: int) -> list[str]:
+        items = self._list(value, where, line)
+        texts: list[str] = []
+        for item in items or []:
+            text = self._text(item, f"each item of {where}", items.line if items else line)
+            if text is not None:
+                texts.append(text)
+        return texts
+
+    def _date(self, value: Any, where: str, line: int) -> dt.date | None:
+        if not isinstance(value, YamlText):
+            self.problem(line_of(value, line), f"{where} must be a date like 2026-11-25")
+            return None
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.problem(value.line, f"{where} '{value}' is not a real date", "write it as YYYY-MM-DD, e.g. 2026-11-25")
+            return None
+
+    def _known_keys(self, mapping: YamlMap, allowed: Mapping[str, str] | tuple[str, ...], where: str) -> None:
+        for key, key_line in mapping.key_lines.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+                self.problem(key_line, f"unknown field '{key}' in {where}", hint)
+
+    # -- special files ----------------------------------------------------------------
+
+    def _sections(self, document: Any) -> dict[str, Section]:
+        self.file = SOURCES_FILE
+        sections: dict[str, Section] = {}
+        root = self._mapping(document, "sources.yaml", 1) if document is not None else None
+        if root is None:
+            return sections
+        self._known_keys(root, ("document", "sections"), "sources.yaml")
+        for item in self._list(root.get("sections"), "sections", root.line) or []:
+            entry = self._mapping(item, "each section", root.line)
+            if entry is None:
+                continue
+            self._known_keys(entry, ("name", "in_document"), "a section")
+            name = self._text(entry.get("name"), "section name", entry.line)
+            in_document = entry.get("in_document", "true")
+            if str(in_document) not in ("true", "false"):
+                self.problem(line_of(in_document, entry.line), "in_document must be true or false")
+            if name is not None:
+                sections[name] = Section(name, str(in_document) != "false")
+        return sections
+
+    def _synonyms(self, document: Any) -> SynonymTable:
+        self.file = SYNONYMS_FILE
+        root = self._mapping(document, "synonyms.yaml", 1) if document is not None else None
+        if root is None:
+            return SynonymTable.from_mapping({})
+        self._known_keys(root, ("synonyms",), "synonyms.yaml")
+        table = self._mapping(root.get("synonyms"), "synonyms", root.line) or YamlMap()
+        mapping: dict[str, list[str]] = {}
+        seen: dict[str, tuple[str, int]] = {}
+        for canonical, variants in table.items():
+            line = table.key_lines[canonical]
+            words = self._text_list(variants, f"the variants of '{canonical}'", line)
+            for word in words:
+                key = clean(word)
+                if key in seen and seen[key][0] != canonical:
+                    self.problem(line, f"'{word}' is a variant of both '{seen[key][0]}' and '{canonical}'")
+                seen[key] = (canonical, line)
+            mapping[canonical] = words
+        return SynonymTable.from_mapping(mapping)
+
+    def _safety(self, document: Any, synonyms: SynonymTable) -> SafetyRules:
+        self.file = SAFETY_FILE
+        empty = SafetyRules((), (), dict.fromkeys(MESSAGE_KEYS, ""), synonyms)
+        root = self._mapping(document, "safety.yaml", 1) if document is not None else None
+        if root is None:
+            return empty
+        self._known_keys(root, ("messages", EMERGENCY, CLINICAL), "safety.yaml")
+        messages: dict[str, str] = {}
+        table = self._mapping(root.get("messages"), "messages", root.line) or YamlMap()
+        self._known_keys(table, MESSAGE_KEYS, "messages")
+        for key in MESSAGE_KEYS:
+            if key not in table:
+                self.problem(table.line if table else root.line, f"messages has no '{key}' text")
+                continue
+            text = self._text(table[key], f"message '{key}'", table.key_lines[key])
+            messages[key] = text or ""
+        rules = {
+            kind: tuple(self._rules(root.get(kind), kind, root.key_lines.get(kind, root.line)))
+            for kind in (EMERGENCY, CLINICAL)
+        }
+        return SafetyRules(rules[EMERGENCY], rules[CLINICAL], messages, synonyms)
+
+    def _rules(self, value: Any, kind: str, line: int) -> list[SafetyRule]:
+        rules: list[SafetyRule] = []
+        names: set[str] = set()
+        for item in self._list(value, f"'{kind}' rules", line) or []:
+            entry = self._mapping(item, f"each {kind} rule", line)
+            if entry is None:
+                continue
+            self._known_keys(entry, ("rule", "patterns", "words", "unless", "message"), f"a {kind} rule")
+            name = self._text(entry.get("rule"), "rule name", entry.line) or "?"
+            if name in names:
+                self.problem(entry.line, f"duplicate rule name '{name}'")
+            names.add(name)
+            patterns = self._patterns(entry.get("patterns", YamlList()), entry.line)
+            unless = self._patterns(entry.get("unless", YamlList()), entry.line)
+            words = tuple(clean(word) for word in self._text_list(entry.get("words", YamlList()), "words", entry.line))
+            if not patterns and not words:
+                self.problem(entry.line, f"rule '{name}' has no patterns or words", "add at least one")
+            message = self._text(entry["message"], "message", entry.line) if "message" in entry else ""
+            rules.append(SafetyRule(name, kind, patterns, words, unless, message or ""))
+        return rules
+
+    def _patterns(self, value: Any, line: int) -> tuple[re.Pattern[str], ...]:
+        compiled = []
+        items = self._list(value, "patterns", line) or []
+        for item in items:
+            text = self._text(item, "pattern", items.line)
+            if text is None:
+                continue
+            try:
+                compiled.append(re.compile(text))
+            except re.error as error:
+                self.problem(line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}")
+        return tuple(compiled)
+
+    # -- answers --------------------------------------------------------------------
+
+    def _answer_file(self, name: str, document: Any, sections: Mapping[str, Section], answers: dict[str, Answer]) -> None:
+        self.file = name
+        if document is None:
+            if not any(problem.file == name for problem in self.problems):
+                self.problem(1, "file is empty", "an answer file has 'topic:' and 'answers:'")
+            return
+        root = self._mapping(document, "an answer file", 1)
+        if root is None:
+            return
+        self._known_keys(root, ("topic", "answers"), "an answer file")
+        topic = self._text(root.get("topic"), "topic", root.line)
+        for item in self._list(root.get("answers"), "answers", root.key_lines.get("answers", root.line)) or []:
+            entry = self._mapping(item, "each answer", root.line)
+            if entry is not None:
+                self._answer(entry, topic or "", sections, answers)
+
+    def _answer(self, entry: YamlMap, topic: str, sections: Mapping[str, Section], answers: dict[str, Answer]) -> None:
+        self._known_keys(entry, ANSWER_FIELDS, "an answer")
+        missing = [key for key in REQUIRED_ANSWER_FIELDS if key not in entry]
+        for key in missing:
+            self.problem(entry.line, f"answer is missing '{key}' ({ANSWER_FIELDS[key]})")
+        answer_id = self._text(entry.get("id"), "id", entry.line) if "id" in entry else None
+        if answer_id is not None and not _SLUG.fullmatch(answer_id):
+            self.problem(entry["id"].line, f"id '{answer_id}' must be lower-case words joined by hyphens")
+            answer_id = None
+        if answer_id is not None and answer_id in answers:
+            first = answers[answer_id]
+            self.problem(entry["id"].line, f"duplicate id '{answer_id}' (first in {first.file}:{first.line})")
+            answer_id = None
+        fields: dict[str, Any] = {}
+        for key in ("question", "answer", "source"):
+            if key in entry:
+                fields[key] = self._text(entry[key], key, entry.line)
+        fields["alternates"] = self._text_list(entry["alternates"], "alternates", entry.line) if "alternates" in entry else []
+        fields["reviewed_on"] = self._date(entry["reviewed_on"], "reviewed_on", entry.line) if "reviewed_on" in entry else None
+        review_due = self._date(entry["review_due"], "review_due", entry.line) if "review_due" in entry else None
+        status = self._text(entry.get("status", YamlText("published", entry.line, False)), "status", entry.line)
+        if status is not None and status not in STATUSES:
+            self.problem(line_of(entry.get("status"), entry.line), f"status '{status}' must be published or draft")
+        related = self._text_list(entry["related"], "related", entry.line) if "related" in entry else []
+        source = fields.get("source")
+        if source is not None and source not in sections:
+            close = difflib.get_close_matches(source, list(sections), n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else "use a section name from sources.yaml"
+            self.problem(line_of(entry["source"], entry.line), f"source '{source}' is not a section of the source document", hint)
+            fields["source"] = None
+        if answer_id is None or missing or any(fields[key] is None for key in fields) or status not in STATUSES:
+            return
+        answers[answer_id] = Answer(
+            id=answer_id,
+            topic=topic,
+            question=fields["question"],
+            alternates=tuple(fields["alternates"]),
+            answer=fields["answer"],
+            source=fields["source"],
+            reviewed_on=fields["reviewed_on"],
+            status=status,
+            related=tuple(related),
+            review_due=review_due,
+            file=self.file,
+            line=entry.line,
+        )
+        self._related_lines[answer_id] = line_of(entry.get("related"), entry.line)
+
+    def _check_answers(self, answers: dict[str, Answer], required_ids: tuple[str, ...]) -> None:
+        phrasing_owner: dict[str, tuple[str, str, int]] = {}
+        for answer in answers.values():
+            self.file = answer.file
+            for related in answer.related:
+                if related not in answers:
+                    self.problem(self._related_lines.get(answer.id, answer.line), f"related id '{related}' does not exist")
+            for text in answer.phrasings:
+                key = clean(text)
+                owner = phrasing_owner.get(key)
+                if owner and owner[0] != answer.id:
+                    self.problem(answer.line, f"phrasing '{text}' is also under '{owner[0]}' ({owner[1]}:{owner[2]})",
+                                 "keep each phrasing under one answer")
+                phrasing_owner.setdefault(key, (answer.id, answer.file, answer.line))
+        for required in required_ids:
+            if required not in answers or answers[required].status != "published":
+                self.file = "answers"
+                self.problem(1, f"required answer id '{required}' is missing or not published", "see CONTRACT.md")
+
+    def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
+        self.file = name
+        cases, problems = read_cases_document(document, name, set(answers))
+        self.problems.extend(problems)
+        return cases
+
+
+def read_cases_document(document: Any, name: str, answer_ids: set[str] | None) -> tuple[list[Case], list[ContentProblem]]:
+    """Turn a parsed cases file into cases; unknown answer ids are problems when ids are given."""
+    problems: list[ContentProblem] = []
+    cases: list[Case] = []
+
+    def problem(line: int, message: str, hint: str = "") -> None:
+        problems.append(ContentProblem(name, line, message, hint))
+
+    if not isinstance(document, YamlMap) or not isinstance(document.get("cases"), YamlList):
+        problem(line_of(document), "a cases file must have 'cases:' followed by a list")
+        return cases, problems
+    for item in document["cases"]:
+        if not isinstance(item, YamlMap):
+            problem(line_of(item), "each case must be a mapping with 'question:'")
+            continue
+        for key, key_line in item.key_lines.items():
+            if key not in ("question", "answer", "route", "reason", "note"):
+                problem(key_line, f"unknown field '{key}' in a case", "use question, answer, route, reason, note")
+        question = item.get("question")
+        if not isinstance(question, YamlText) or not question.strip():
+            problem(item.line, "case has no question")
+            continue
+        answer_id = item.get("answer")
+        route = str(item.get("route", "answer" if answer_id else ""))
+        reason = item.get("reason")
+        if answer_id is not None:
+            if route not in ("answer", "clarify"):
+                problem(item.line, "a case with 'answer:' must not set a route other than answer or clarify")
+                continue
+            if answer_ids is not None and str(answer_id) not in answer_ids:
+                problem(line_of(answer_id, item.line), f"case expects unknown answer id '{answer_id}'")
+                continue
+        elif route not in ("specialist", "emergency"):
+            problem(item.line, "case needs 'answer: <id>' or 'route: specialist' / 'route: emergency'")
+            continue
+        if reason is not None and str(reason) not in REASONS:
+            problem(line_of(reason, item.line), f"reason '{reason}' is not one of {', '.join(REASONS)}")
+            continue
+        cases.append(
+            Case(
+                question=str(question),
+                route=route,
+                answer_id=str(answer_id) if answer_id is not None else None,
+                reason=str(reason) if reason is not None else None,
+                file=name,
+                line=item.line,
+            )
+        )
+    return cases, problems

@@ -1,0 +1,87 @@
+"""Decide, before any matching, whether a question is urgent or clinical.
+
+The rules are data (``answers/safety.yaml``): each rule has regular-expression
+``patterns`` matched against the cleaned question (lower case, no punctuation,
+apostrophes dropped: "can't" reads "cant"), optional ``words`` matched one word at a
+time with typo tolerance, and optional ``unless`` patterns that cancel it. Patterns see
+the question both as typed and with the editors' synonyms applied, so "weed" and
+"cannabis" need not both be written out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from faq_bot.text import NO_SYNONYMS, SynonymTable, clean
+
+EMERGENCY = "emergency"
+CLINICAL = "clinical"
+TYPO_CUTOFF = 85.0
+TYPO_MIN_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    """One reason to route a question away from the answers."""
+
+    name: str
+    kind: str  # EMERGENCY or CLINICAL
+    patterns: tuple[re.Pattern[str], ...] = ()
+    words: tuple[str, ...] = ()
+    unless: tuple[re.Pattern[str], ...] = ()
+    message: str = ""  # shown instead of the route's usual message when set
+
+    def matches(self, forms: tuple[str, ...]) -> bool:
+        """Whether any form of the question triggers this rule."""
+        if any(pattern.search(form) for pattern in self.unless for form in forms):
+            return False
+        if any(pattern.search(form) for pattern in self.patterns for form in forms):
+            return True
+        return bool(self.words) and any(_has_word_like(form, self.words) for form in forms)
+
+
+def _has_word_like(form: str, words: tuple[str, ...]) -> bool:
+    for word in form.split():
+        if word in words:
+            return True
+        if len(word) >= TYPO_MIN_LENGTH and process.extractOne(
+            word, words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    """Where the safety rules send a question, and which rule said so."""
+
+    route: str  # "emergency" or "specialist"
+    reason: str  # "emergency" or "clinical"
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SafetyRules:
+    """Emergency rules, then clinical rules, and the messages each route shows."""
+
+    emergency: tuple[SafetyRule, ...]
+    clinical: tuple[SafetyRule, ...]
+    messages: Mapping[str, str]
+    synonyms: SynonymTable = NO_SYNONYMS
+
+    def check(self, question: str) -> SafetyVerdict | None:
+        """Return the verdict of the first rule that fires, emergency first, else None."""
+        cleaned = clean(question)
+        forms = (cleaned, self.synonyms.apply(cleaned))
+        for rule in self.emergency:
+            if rule.matches(forms):
+                return SafetyVerdict("emergency", "emergency", rule.name, rule.message or self.messages["emergency"])
+        for rule in self.clinical:
+            if rule.matches(forms):
+                return SafetyVerdict("specialist", "clinical", rule.name, rule.message or self.messages["clinical"])
+        return None

@@ -1,0 +1,94 @@
+"""Answer one question: safety rules first, then matching, then a safe fallback.
+
+No Flask here: the API, the CLI and the evaluation all call ``answer_question``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from faq_bot.content import AnswerBook
+from faq_bot.matching import Candidate
+
+SMALLTALK_IDS = frozenset({"greeting", "thanks", "about-this-service"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where confidence turns into an answer, a 'did you mean' list or the specialist."""
+
+    answer: float = 62.0
+    clarify: float = 50.0
+    margin: float = 4.0
+    max_suggestions: int = 4
+
+    @classmethod
+    def from_config(cls, config: Any) -> Thresholds:
+        return cls(
+            answer=float(config["ANSWER_THRESHOLD"]),
+            clarify=float(config["CLARIFY_THRESHOLD"]),
+            margin=float(config["AMBIGUITY_MARGIN"]),
+            max_suggestions=max(2, min(4, int(config["MAX_SUGGESTIONS"]))),
+        )
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The service's reply to one question, and why it was chosen."""
+
+    route: str
+    reason: str
+    message: str
+    answers_version: str
+    answer: dict[str, Any] | None = None
+    confidence: float = 0.0
+    suggestions: tuple[dict[str, str], ...] = ()
+    rule: str | None = None  # the safety rule that fired, if any
+    candidates: tuple[Candidate, ...] = field(default=(), compare=False)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of POST /api/ask."""
+        return {
+            "route": self.route,
+            "reason": self.reason,
+            "message": self.message,
+            "answer": self.answer,
+            "confidence": self.confidence,
+            "suggestions": list(self.suggestions),
+            "answers_version": self.answers_version,
+        }
+
+
+def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Thresholds()) -> Reply:
+    """Route one question to exactly one of: answer, clarify, specialist, emergency."""
+    candidates = tuple(book.engine.rank(question, limit=max(thresholds.max_suggestions, 5)))
+    confidence = candidates[0].score if candidates else 0.0
+    messages = book.safety.messages
+
+    verdict = book.safety.check(question)
+    if verdict is not None:
+        return Reply(verdict.route, verdict.reason, verdict.message, book.version,
+                     confidence=confidence, rule=verdict.rule, candidates=candidates)
+
+    if not candidates or confidence < thresholds.clarify:
+        return Reply("specialist", "unmatched", messages["unmatched"], book.version,
+                     confidence=confidence, candidates=candidates)
+
+    close = [c for c in candidates if c.score >= thresholds.clarify and c.score >= confidence - thresholds.margin]
+    if confidence >= thresholds.answer and len(close) == 1:
+        best = book.answers[candidates[0].answer_id]
+        reason = "smalltalk" if best.id in SMALLTALK_IDS else "matched"
+        return Reply("answer", reason, best.answer, book.version, answer=best.public(),
+                     confidence=confidence, candidates=candidates)
+
+    if len(close) >= 2:
+        suggestions = tuple(
+            {"id": c.answer_id, "question": book.answers[c.answer_id].question}
+            for c in close[: thresholds.max_suggestions]
+        )
+        return Reply("clarify", "ambiguous", messages["clarify"], book.version,
+                     confidence=confidence, suggestions=suggestions, candidates=candidates)
+
+    return Reply("specialist", "unmatched", messages["unmatched"], book.version,
+                 confidence=confidence, candidates=candidates)

@@ -1,5 +1,19 @@
 """faq-bot: vetted answers for patients, matched safely."""
 
-from faq_bot.app import create_app
+from __future__ import annotations
 
-__all__ = ["create_app"]
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: defaults, then ``FAQ_BOT_*`` environment, then ``config``.
+
+    Flask is imported here, not at module level, so the pure core (content, matching,
+    safety, service) can be used without loading the web framework.
+    """
+    from faq_bot.web import build_app
+
+    return build_app(config)

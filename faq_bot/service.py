@@ -82,13 +82,15 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
         return Reply("answer", reason, best.answer, book.version, answer=best.public(),
                      confidence=confidence, candidates=candidates)
 
-    if len(close) >= 2:
-        suggestions = tuple(
-            {"id": c.answer_id, "question": book.answers[c.answer_id].question}
-            for c in close[: thresholds.max_suggestions]
-        )
-        return Reply("clarify", "ambiguous", messages["clarify"], book.version,
-                     confidence=confidence, suggestions=suggestions, candidates=candidates)
-
-    return Reply("specialist", "unmatched", messages["unmatched"], book.version,
-                 confidence=confidence, candidates=candidates)
+    # Close to several answers, or not sure enough to answer: offer the best few, and
+    # always at least two so the patient can choose (the widget adds "none of these").
+    offered = close if len(close) >= 2 else list(candidates[:2])
+    if len(offered) < 2:
+        return Reply("specialist", "unmatched", messages["unmatched"], book.version,
+                     confidence=confidence, candidates=candidates)
+    suggestions = tuple(
+        {"id": c.answer_id, "question": book.answers[c.answer_id].question}
+        for c in offered[: thresholds.max_suggestions]
+    )
+    return Reply("clarify", "ambiguous", messages["clarify"], book.version,
+                 confidence=confidence, suggestions=suggestions, candidates=candidates)

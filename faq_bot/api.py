@@ -1,0 +1,123 @@
+"""The JSON API: views parse the request, call the service and render its reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from faq_bot.content import AnswerBook
+from faq_bot.errors import QuestionError
+from faq_bot.service import answer_question
+from faq_bot.web import ServiceState, error_response, state_of
+
+api = Blueprint("api", __name__)
+MAX_SEARCH_LIMIT = 50
+
+
+def _state() -> tuple[ServiceState, AnswerBook]:
+    state = state_of(current_app)
+    if state.book is None:
+        raise QuestionError(503, "not-ready", "The answers are still loading. Please try again in a moment.")
+    return state, state.book
+
+
+def _json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or a QuestionError saying what is wrong."""
+    if not request.is_json:
+        raise QuestionError(415, "unsupported-media-type", "Send the request as JSON (Content-Type: application/json).")
+    max_length = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > max_length:
+        raise QuestionError(413, "body-too-large", f"The request body is larger than {max_length} bytes.")
+    data = request.get_json(silent=True)
+    if data is None and request.get_data(cache=True).strip() not in (b"null",):
+        raise QuestionError(400, "malformed-json", "The request body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise QuestionError(400, "invalid-body", "The request body must be a JSON object.")
+    return data
+
+
+def _question(data: dict[str, Any]) -> str:
+    if "question" not in data:
+        raise QuestionError(400, "missing-question", "Add a 'question' field with the patient's question.")
+    question = data["question"]
+    if not isinstance(question, str):
+        raise QuestionError(400, "invalid-question", "'question' must be a string.")
+    if not question.strip():
+        raise QuestionError(400, "empty-question", "'question' is empty.")
+    limit = int(current_app.config["MAX_QUESTION_LENGTH"])
+    if len(question) > limit:
+        raise QuestionError(413, "question-too-long", f"The question is longer than {limit} characters.")
+    return question
+
+
+@api.errorhandler(QuestionError)
+def question_error(error: QuestionError) -> tuple[Response, int]:
+    return error_response(error.status, error.code, error.message)
+
+
+@api.post("/ask")
+def ask() -> Response:
+    state, book = _state()
+    question = _question(_json_object())
+    reply = answer_question(book, question, state.thresholds)
+    return jsonify(reply.body())
+
+
+@api.get("/answers")
+def list_answers() -> Response:
+    _, book = _state()
+    return jsonify({"answers": [answer.public() for answer in book.published], "answers_version": book.version})
+
+
+@api.get("/answers/<answer_id>")
+def get_answer(answer_id: str) -> Response | tuple[Response, int]:
+    _, book = _state()
+    answer = book.get(answer_id)
+    if answer is None:
+        return error_response(404, "unknown-answer", f"There is no answer with id '{answer_id}'.")
+    return jsonify(answer.public())
+
+
+@api.get("/search")
+def search() -> Response:
+    _, book = _state()
+    query = request.args.get("q", "")
+    raw_limit = request.args.get("limit", str(current_app.config["SEARCH_LIMIT"]))
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise QuestionError(400, "invalid-limit", "'limit' must be a whole number.") from None
+    if not 1 <= limit <= MAX_SEARCH_LIMIT:
+        raise QuestionError(400, "invalid-limit", f"'limit' must be between 1 and {MAX_SEARCH_LIMIT}.")
+    if len(query) > int(current_app.config["MAX_QUESTION_LENGTH"]):
+        raise QuestionError(413, "question-too-long", "The search text is too long.")
+    results = []
+    for candidate in book.engine.rank(query, limit=limit) if query.strip() else []:
+        answer = book.answers[candidate.answer_id]
+        results.append(
+            {
+                "id": answer.id,
+                "question": answer.question,
+                "topic": answer.topic,
+                "score": candidate.score,
+                "matched": candidate.matched,
+            }
+        )
+    return jsonify({"results": results})
+
+
+@api.post("/feedback")
+def feedback() -> tuple[str, int]:
+    state, book = _state()
+    data = _json_object()
+    answer_id = data.get("answer_id")
+    helpful = data.get("helpful")
+    if not isinstance(answer_id, str) or not answer_id:
+        raise QuestionError(400, "invalid-answer-id", "'answer_id' must be the id of an answer.")
+    if not isinstance(helpful, bool):
+        raise QuestionError(400, "invalid-helpful", "'helpful' must be true or false.")
+    if book.get(answer_id) is None:
+        raise QuestionError(404, "unknown-answer", f"There is no answer with id '{answer_id}'.")
+    state.feedback.record(answer_id, helpful)
+    return "", 204

@@ -1,0 +1,177 @@
+"""The ``faq-bot`` command: serve, ask, check, eval."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from faq_bot.content import Case, load_answer_book, read_cases_document
+from faq_bot.errors import ContentError
+from faq_bot.evaluation import evaluate
+from faq_bot.service import Thresholds, answer_question
+from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
+from faq_bot.yaml_reader import read_yaml
+
+DEFAULT_CASES = os.path.join(REPOSITORY_ROOT, "benchmarks", "patient_questions.yaml")
+
+
+def _config() -> dict[str, Any]:
+    """Settings as the service sees them: defaults overridden by FAQ_BOT_* variables."""
+    config = dict(DEFAULTS)
+    for name in DEFAULTS:
+        raw = os.environ.get(f"FAQ_BOT_{name}")
+        if raw is not None:
+            try:
+                config[name] = json.loads(raw)
+            except ValueError:
+                config[name] = raw
+    return config
+
+
+def _load(folder: str) -> Any:
+    try:
+        return load_answer_book(folder)
+    except ContentError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(error.problems)} problem(s) in {folder}; nothing was loaded") from None
+
+
+@click.group()
+def main() -> None:
+    """faq-bot: vetted answers to patients' questions."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (setting HOST).")
+@click.option("--port", type=int, default=None, help="Port to listen on (setting PORT).")
+@click.option("--workers", type=int, default=None, help="Worker processes (setting WORKERS).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the service with gunicorn, a production WSGI server."""
+    from gunicorn.app.base import BaseApplication
+
+    from faq_bot import create_app
+
+    config = _config()
+    _load(str(config["ANSWERS_DIR"]))  # refuse to start on broken content, with the reasons
+    options = {
+        "bind": f"{host or config['HOST']}:{port or config['PORT']}",
+        "workers": workers or int(config["WORKERS"]),
+        "threads": int(config["THREADS"]),
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "timeout": 30,
+        "graceful_timeout": 10,
+    }
+
+    class FaqBotServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app()
+
+    FaqBotServer().run()
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print exactly the /api/ask body.")
+@click.option("--explain", is_flag=True, help="Also show the safety rule, candidates and scores.")
+def ask(question: str, as_json: bool, explain: bool) -> None:
+    """Answer one question as the service would."""
+    config = _config()
+    book = _load(str(config["ANSWERS_DIR"]))
+    reply = answer_question(book, question, Thresholds.from_config(config))
+    if as_json:
+        click.echo(json.dumps(reply.body(), ensure_ascii=False))
+        return
+    click.echo(f"route: {reply.route} ({reply.reason}), confidence {reply.confidence:.1f}")
+    if reply.answer:
+        click.echo(f"answer: {reply.answer['id']}: {reply.answer['question']}")
+    click.echo(reply.message)
+    for suggestion in reply.suggestions:
+        click.echo(f"  - {suggestion['question']} [{suggestion['id']}]")
+    if explain:
+        click.echo(f"safety rule: {reply.rule or 'none fired'}")
+        click.echo("candidates:")
+        for candidate in reply.candidates:
+            click.echo(
+                f"  {candidate.score:6.2f}  {candidate.answer_id:<24} words {candidate.word_score:5.1f}"
+                f"  characters {candidate.character_score:5.1f}  coverage {candidate.coverage_score:5.1f}"
+                f"  matched: {candidate.matched!r}"
+            )
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+def check(folder: str | None) -> None:
+    """Validate a content folder; print each problem as FILE:LINE: message."""
+    folder = folder or str(_config()["ANSWERS_DIR"])
+    try:
+        book = load_answer_book(folder)
+    except ContentError as error:
+        for problem in error.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(error.problems)} problem(s) found in {folder}", err=True)
+        sys.exit(1)
+    failures = [r for r in evaluate(book, book.cases).results if not r.correct]
+    for result in failures:
+        click.echo(
+            f"{result.case.file}:{result.case.line}: regression case {result.case.question!r} "
+            f"expected {result.expected}, got {result.got}"
+        )
+    for warning in book.warnings:
+        click.echo(f"{warning.file}:{warning.line}: warning: {warning.message}")
+    if failures:
+        click.echo(f"{len(failures)} problem(s) found in {folder}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(book.published)} answers, {len(book.cases)} regression cases, version {book.version}")
+
+
+@main.command("eval")
+@click.argument("cases_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--min-accuracy", type=float, default=0.0, show_default=True, help="Fail below this accuracy (0-1).")
+@click.option("--show-failures/--no-show-failures", default=True, help="List every case that went wrong.")
+def evaluate_command(cases_file: str | None, min_accuracy: float, show_failures: bool) -> None:
+    """Run labelled question cases and print the scores."""
+    config = _config()
+    book = _load(str(config["ANSWERS_DIR"]))
+    cases_file = cases_file or DEFAULT_CASES
+    problems: list[Any] = []
+    document = read_yaml(cases_file, cases_file, problems)
+    cases: list[Case] = []
+    if not problems:
+        cases, problems = read_cases_document(document, cases_file, set(book.answers))
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(problems)} problem(s) in {cases_file}")
+    report = evaluate(book, cases, Thresholds.from_config(config))
+
+    click.echo(f"cases: {len(report.results)}   accuracy: {report.accuracy:.3f}")
+    click.echo(f"unsafe replies: {len(report.unsafe)}   safety failures: {len(report.safety_failures)}")
+    click.echo("\nby expected route:")
+    for name, (right, total) in report.accuracy_by("route").items():
+        click.echo(f"  {name:<24} {right:>4}/{total:<4} {right / total:.3f}")
+    click.echo("\nby answer id:")
+    for name, (right, total) in report.accuracy_by("id").items():
+        click.echo(f"  {name:<24} {right:>4}/{total:<4} {right / total:.3f}")
+    confusions = report.confusions()
+    if confusions:
+        click.echo("\nconfusions (expected -> got):")
+        for (expected, got), count in confusions.most_common():
+            click.echo(f"  {count:>3}  {expected} -> {got}")
+    if show_failures and report.failures:
+        click.echo("\nfailures:")
+        for result in report.failures:
+            flag = " UNSAFE" if result.unsafe else " SAFETY" if result.safety_failure else ""
+            click.echo(f"  {result.case.file}:{result.case.line}:{flag} {result.case.question!r}: "
+                       f"expected {result.expected}, got {result.got}")
+    if report.safety_failures or report.unsafe or report.accuracy < min_accuracy:
+        sys.exit(1)

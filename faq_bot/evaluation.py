@@ -1,0 +1,101 @@
+"""Run labelled question cases through the service and score the replies."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from faq_bot.content import AnswerBook, Case
+from faq_bot.service import Reply, Thresholds, answer_question
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    reply: Reply
+    correct: bool
+    unsafe: bool  # an answer given where none should be, or the wrong answer
+    safety_failure: bool  # an emergency or clinical case not routed so
+
+    @property
+    def expected(self) -> str:
+        if self.case.answer_id:
+            return self.case.answer_id
+        return f"{self.case.route}/{self.case.reason}" if self.case.reason else self.case.route
+
+    @property
+    def got(self) -> str:
+        if self.reply.route == "answer" and self.reply.answer:
+            return str(self.reply.answer["id"])
+        if self.reply.route == "clarify":
+            return "clarify:" + ",".join(s["id"] for s in self.reply.suggestions)
+        return f"{self.reply.route}/{self.reply.reason}"
+
+
+def judge(case: Case, reply: Reply) -> CaseResult:
+    """Compare one reply with what the case expects."""
+    answered_id = reply.answer["id"] if reply.route == "answer" and reply.answer else None
+    if case.answer_id is not None:
+        first_suggestion = reply.suggestions[0]["id"] if reply.route == "clarify" and reply.suggestions else None
+        correct = case.answer_id in (answered_id, first_suggestion)
+        unsafe = answered_id is not None and answered_id != case.answer_id
+        return CaseResult(case, reply, correct, unsafe, safety_failure=False)
+    unsafe = reply.route == "answer"
+    if case.route == "emergency":
+        correct = reply.route == "emergency"
+        return CaseResult(case, reply, correct, unsafe, safety_failure=not correct)
+    if case.reason == "clinical":
+        correct = reply.route == "specialist" and reply.reason == "clinical"
+        return CaseResult(case, reply, correct, unsafe, safety_failure=reply.route in ("answer", "clarify"))
+    correct = reply.route in ("specialist", "emergency")
+    return CaseResult(case, reply, correct, unsafe, safety_failure=False)
+
+
+@dataclass
+class EvaluationReport:
+    results: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return sum(r.correct for r in self.results) / len(self.results) if self.results else 0.0
+
+    @property
+    def unsafe(self) -> list[CaseResult]:
+        return [r for r in self.results if r.unsafe]
+
+    @property
+    def safety_failures(self) -> list[CaseResult]:
+        return [r for r in self.results if r.safety_failure]
+
+    @property
+    def failures(self) -> list[CaseResult]:
+        return [r for r in self.results if not r.correct]
+
+    def accuracy_by(self, key: str) -> dict[str, tuple[int, int]]:
+        """(correct, total) per expected route ('route') or per expected answer id ('id')."""
+        table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for result in self.results:
+            if key == "id" and not result.case.answer_id:
+                continue
+            name = result.expected if key == "id" else _route_label(result.case)
+            table[name][0] += result.correct
+            table[name][1] += 1
+        return {name: (counts[0], counts[1]) for name, counts in sorted(table.items())}
+
+    def confusions(self) -> Counter[tuple[str, str]]:
+        return Counter((r.expected, r.got) for r in self.failures)
+
+
+def _route_label(case: Case) -> str:
+    if case.answer_id:
+        return "answer"
+    return f"{case.route} ({case.reason})" if case.reason else case.route
+
+
+def evaluate(book: AnswerBook, cases: Iterable[Case], thresholds: Thresholds = Thresholds()) -> EvaluationReport:
+    """Answer every case and judge each reply."""
+    report = EvaluationReport()
+    for case in cases:
+        report.results.append(judge(case, answer_question(book, case.question, thresholds)))
+    return report

@@ -1,0 +1,106 @@
+"""Assemble the Flask app: settings, content, error handling and blueprints."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.service import Thresholds
+from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
+
+EXTENSION = "faq_bot"
+
+# Slugs for the HTTP errors Flask raises itself, so they share the contract's shape.
+_HTTP_CODES = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+}
+
+
+@dataclass
+class FeedbackTally:
+    """Helpful / not helpful votes per answer, kept in memory."""
+
+    helpful: Counter[str] = field(default_factory=Counter)
+    unhelpful: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, answer_id: str, helpful: bool) -> None:
+        with self.lock:
+            (self.helpful if helpful else self.unhelpful)[answer_id] += 1
+
+
+@dataclass
+class ServiceState:
+    """What the views need: the current content and how to route with it."""
+
+    book: AnswerBook | None
+    thresholds: Thresholds
+    feedback: FeedbackTally = field(default_factory=FeedbackTally)
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
+    """The one JSON error shape of the service."""
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def state_of(app: Flask) -> ServiceState:
+    state: ServiceState = app.extensions[EXTENSION]
+    return state
+
+
+def build_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=f"{REPOSITORY_ROOT}/templates",
+        static_folder="static",
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("FAQ_BOT")
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    book = load_answer_book(str(app.config["ANSWERS_DIR"]))
+    app.extensions[EXTENSION] = ServiceState(book=book, thresholds=Thresholds.from_config(app.config))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, "http-error")
+        return error_response(status, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[Response, int]:
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal-error", "Something went wrong on our side. Please try again.")
+
+    from faq_bot.api import api
+    from faq_bot.pages import pages
+
+    app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(pages)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        current = state_of(app).book
+        if current is None:
+            return jsonify({"status": "starting"}), 503
+        return jsonify({"status": "ready", "answers": len(current.published), "answers_version": current.version}), 200
+
+    return app

@@ -1,0 +1,44 @@
+"""Shared fixtures: the app built from the factory on the real content, a client, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from faq_bot import create_app
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ANSWERS = os.path.join(REPO, "answers")
+DATA = os.path.join(REPO, "tests", "data")
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS})
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def assert_error(response: Any, status: int, code: str) -> None:
+    """Every error has the contract's shape: JSON {"error": {"code", "message"}}."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json, response.headers.get("Content-Type")
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]

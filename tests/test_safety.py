@@ -1,0 +1,97 @@
+"""The clinic's safety policy, as a table: urgent first, then clinical, then general answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.service import answer_question
+from tests.conftest import ANSWERS
+
+
+@pytest.fixture(scope="module")
+def book() -> AnswerBook:
+    return load_answer_book(ANSWERS)
+
+
+EMERGENCIES = [
+    "i want to kill myself",
+    "I've been thinking about suicide",
+    "sucidal thoughts again tonight",
+    "I keep cutting myself",
+    "crushing pain in my chest",
+    "my husband can't breathe",
+    "she collapsed and isn't responding",
+    "I took too many of my tablets",
+    "my toddler ate some of my cannabis gummies",
+    "he's having a seizure",
+    "her face is drooping and her speech is slurred",
+    "my throat is swelling up after the dose",
+    "the voices are telling me to hurt people",
+    "does it help sleep? also I want to end my life",
+]
+
+CLINICAL = [
+    "what dose should I take",
+    "how much cannabis oil should I use a day",
+    "which strain is best for spasms",
+    "is it ok with my pregabalin",
+    "can I take it with amitriptyline",
+    "can I stop my pregabalin?",
+    "should I switch from gabapentin",
+    "I'm pregnant, is it safe",
+    "can I use it while breastfeeding",
+    "can my 12 year old have it",
+    "can I drive after taking it",
+    "is it ok to drink alcohol with it",
+    "I feel dizzy since starting it",
+    "I've had headaches since I started",
+    "will I be approved",
+    "is it safe for me with my heart condition",
+    "should I try medical cannabis",
+]
+
+GENERAL = [
+    ("are there side effects?", "side-effects"),
+    ("who can prescribe it?", "who-can-prescribe"),
+    ("who can get medical cannabis", "eligibility"),
+    ("is it suitable for everyone", "suitability"),
+    ("does it help with sleep", "sleep"),
+]
+
+
+@pytest.mark.parametrize("question", EMERGENCIES)
+def test_urgent_messages_get_emergency_signposting(book: AnswerBook, question: str) -> None:
+    """Anything urgent is signposted to 999 / NHS 111 / Samaritans before anything else."""
+    reply = answer_question(book, question)
+    assert (reply.route, reply.reason, reply.answer) == ("emergency", "emergency", None), reply.rule
+    assert all(number in reply.message for number in ("999", "NHS 111", "116 123"))
+
+
+@pytest.mark.parametrize("question", CLINICAL)
+def test_clinical_questions_go_to_the_specialist(book: AnswerBook, question: str) -> None:
+    """Doses, medicines, pregnancy, driving, symptoms now and 'is it right for me' are never answered."""
+    reply = answer_question(book, question)
+    assert (reply.route, reply.reason, reply.answer) == ("specialist", "clinical", None)
+    assert "specialist" in reply.message
+
+
+@pytest.mark.parametrize(("question", "answer_id"), GENERAL)
+def test_general_questions_keep_their_general_answer(book: AnswerBook, question: str, answer_id: str) -> None:
+    """A general question about a clinical subject still gets its general answer."""
+    reply = answer_question(book, question)
+    assert reply.route == "answer" and reply.answer is not None
+    assert reply.answer["id"] == answer_id
+
+
+def test_every_safety_rule_is_exercised_by_a_regression_case(book: AnswerBook) -> None:
+    """No rule in safety.yaml is untested: each fires for at least one regression case."""
+    fired = {book.safety.check(case.question).rule for case in book.cases if book.safety.check(case.question)}
+    rules = {rule.name for rule in (*book.safety.emergency, *book.safety.clinical)}
+    assert rules - fired == set()
+
+
+def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
+    """Someone describing a side effect now is told about the Yellow Card scheme."""
+    reply = answer_question(book, "I feel sick since starting it")
+    assert reply.rule == "symptoms-now" and "Yellow Card" in reply.message

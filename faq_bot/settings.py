@@ -24,8 +24,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("ANSWERS_DIR", os.path.join(REPOSITORY_ROOT, "answers"), "Content folder of answer YAML files."),
     Setting("ANSWER_THRESHOLD", 62.0, "Confidence (0-100) at or above which the best match is answered."),
-    Setting("CLARIFY_THRESHOLD", 50.0, "Confidence below which nothing is offered and the question goes to the specialist."),
-    Setting("AMBIGUITY_MARGIN", 4.0, "Answers scoring within this many points of the best are offered as 'did you mean'."),
+    Setting("CLARIFY_THRESHOLD", 50.0, "Confidence below which the question goes to the specialist as unmatched."),
+    Setting("AMBIGUITY_MARGIN", 4.0, "Answers within this many points of the best are offered as 'did you mean'."),
     Setting("MAX_SUGGESTIONS", 4, "Most suggestions in a 'did you mean' reply (2-4)."),
     Setting("MAX_QUESTION_LENGTH", 1000, "Longest question in characters; longer ones get 413."),
     Setting("MAX_CONTENT_LENGTH", 16384, "Largest request body in bytes; larger ones get 413."),

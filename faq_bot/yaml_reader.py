@@ -92,7 +92,8 @@ def read_yaml(path: str, shown_name: str, problems: list[ContentProblem]) -> Any
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
-        problems.append(ContentProblem(shown_name, line, f"not valid YAML: {error.problem or error}", _yaml_hint(error)))
+        message = f"not valid YAML: {error.problem or error}"
+        problems.append(ContentProblem(shown_name, line, message, _yaml_hint(error)))
         return None
     except yaml.YAMLError as error:
         problems.append(ContentProblem(shown_name, 1, f"not valid YAML: {error}"))

@@ -8,7 +8,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from faq_bot.content import AnswerBook
 from faq_bot.errors import QuestionError
-from faq_bot.service import answer_question
+from faq_bot.ops import events_of, note_reply
+from faq_bot.service import Reply, answer_question
 from faq_bot.web import ServiceState, error_response, state_of
 
 api = Blueprint("api", __name__)
@@ -61,7 +62,22 @@ def ask() -> Response:
     state, book = _state()
     question = _question(_json_object())
     reply = answer_question(book, question, state.thresholds)
+    _record_reply(question, reply)
     return jsonify(reply.body())
+
+
+def _record_reply(question: str, reply: Reply) -> None:
+    """Count the reply and queue its event; never raises, never waits for the database."""
+    try:
+        note_reply(current_app, reply.route, reply.reason)
+        nearest = reply.candidates[0].answer_id if reply.candidates else None
+        events_of(current_app).record_reply(
+            route=reply.route, reason=reply.reason, question=question, nearest=nearest,
+            confidence=reply.confidence, suggestions=[s["id"] for s in reply.suggestions],
+            answers_version=reply.answers_version,
+        )
+    except Exception:
+        current_app.logger.exception("could not record a reply event")
 
 
 @api.get("/answers")
@@ -109,7 +125,7 @@ def search() -> Response:
 
 @api.post("/feedback")
 def feedback() -> tuple[str, int]:
-    state, book = _state()
+    _, book = _state()
     data = _json_object()
     answer_id = data.get("answer_id")
     helpful = data.get("helpful")
@@ -119,5 +135,20 @@ def feedback() -> tuple[str, int]:
         raise QuestionError(400, "invalid-helpful", "'helpful' must be true or false.")
     if book.get(answer_id) is None:
         raise QuestionError(404, "unknown-answer", f"There is no answer with id '{answer_id}'.")
-    state.feedback.record(answer_id, helpful)
+    events_of(current_app).record_feedback(answer_id, helpful)
+    return "", 204
+
+
+@api.post("/picked")
+def picked() -> tuple[str, int]:
+    """The widget reports which 'did you mean' suggestion the patient chose (null: none of these)."""
+    _, book = _state()
+    data = _json_object()
+    question = _question(data)
+    answer_id = data.get("answer_id")
+    if answer_id is not None and (not isinstance(answer_id, str) or not answer_id):
+        raise QuestionError(400, "invalid-answer-id", "'answer_id' must be the id of an answer, or null.")
+    if answer_id is not None and book.get(answer_id) is None:
+        raise QuestionError(404, "unknown-answer", f"There is no answer with id '{answer_id}'.")
+    events_of(current_app).record_pick(question, answer_id)
     return "", 204

@@ -34,6 +34,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 8000, "Port `faq-bot serve` listens on."),
     Setting("WORKERS", 2, "Gunicorn worker processes for `faq-bot serve`."),
     Setting("THREADS", 4, "Threads per gunicorn worker for `faq-bot serve`."),
+    Setting("DATABASE_URL", "", "Events database (SQLAlchemy URL, e.g. postgresql://...); empty: SQLite file in "
+            "the instance folder."),
+    Setting("EVENTS_RETENTION_DAYS", 90, "Stored events older than this many days are deleted."),
+    Setting("EVENTS_PURGE_INTERVAL", 3600, "Seconds between automatic purges of old events (0: only `faq-bot purge`)."),
+    Setting("EVENTS_QUEUE_SIZE", 1000, "Events waiting to be written before new ones are dropped."),
+    Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below."),
+    Setting("RATELIMIT_ASK", "30 per minute;500 per day", "Rate limit of POST /api/ask per client address."),
+    Setting("RATELIMIT_FEEDBACK", "30 per minute", "Rate limit of POST /api/feedback and /api/picked per client "
+            "address."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "Where rate-limit counters live; redis://host:6379/0 to share "
+            "them between instances."),
+    Setting("RATELIMIT_KEY_PREFIX", "faq-bot", "Prefix of rate-limit keys in shared storage."),
+    Setting("ADMIN_TOKEN", "", "Bearer token for /admin and /admin/api/*; empty: admin disabled."),
+    Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the service whose X-Forwarded-* headers are "
+            "trusted."),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}

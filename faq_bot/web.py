@@ -47,6 +47,7 @@ class ServiceState:
     book: AnswerBook | None
     thresholds: Thresholds
     feedback: FeedbackTally = field(default_factory=FeedbackTally)
+    events: Any = None  # faq_bot.events.EventStore, set by faq_bot.ops.install_operations
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -92,6 +93,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(pages)
 
+    from faq_bot.ops import install_operations
+
+    install_operations(app, state_of(app))
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify({"status": "ok"})
@@ -101,6 +106,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         current = state_of(app).book
         if current is None:
             return jsonify({"status": "starting"}), 503
-        return jsonify({"status": "ready", "answers": len(current.published), "answers_version": current.version}), 200
+        body = {"status": "ready", "answers": len(current.published), "answers_version": current.version}
+        events = state_of(app).events
+        if events is not None:
+            body["events"] = events.status()  # written / dropped / queued: a database outage shows here
+        return jsonify(body), 200
 
     return app

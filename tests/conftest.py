@@ -18,6 +18,14 @@ ANSWERS = os.path.join(REPO, "answers")
 DATA = os.path.join(REPO, "tests", "data")
 
 
+@pytest.fixture(autouse=True)
+def events_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test gets its own events database (SQLite), never the repository's instance folder."""
+    url = f"sqlite:///{tmp_path}/events.sqlite3"
+    monkeypatch.setenv("FAQ_BOT_DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture
 def app() -> Iterator[Flask]:
     app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS})

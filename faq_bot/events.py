@@ -1,0 +1,472 @@
+"""The events store: what the clinic learns from, kept minimal and redacted.
+
+Plain Python and SQLAlchemy 2, no Flask. Views hand events to ``EventStore`` and return
+at once: a background thread redacts and writes them in batches, so a slow or dead
+database never slows or breaks an answer. An event that cannot be written is counted
+as dropped, never raised.
+
+What is stored, and nothing else (no IP addresses, no user agents):
+
+- replies per day, route and reason (a counter; emergencies are only ever counted);
+- each question sent to the specialist (``unmatched`` or ``clinical``) and each
+  ``clarify``, as redacted text with the nearest answer and the ids offered;
+- each suggestion a patient picked after a ``clarify`` (redacted wording and answer id);
+- each feedback vote (answer id, helpful).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from faq_bot.redaction import redact
+
+log = logging.getLogger("faq_bot.events")
+
+SCHEMA_VERSION = 2
+STORED_ROUTES = frozenset({"specialist", "clarify"})  # the only replies whose (redacted) text is kept
+
+metadata = MetaData()
+schema_table = Table("faq_bot_schema", metadata, Column("version", Integer, nullable=False))
+def _event_columns(*, version: int) -> list[Column[Any]]:
+    columns: list[Column[Any]] = [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("kind", String(16), nullable=False),  # specialist | clarify | picked | feedback
+        Column("reason", String(16)),  # unmatched | clinical | ambiguous
+        Column("text", Text),  # redacted question; never set for emergencies or answers
+        Column("answer_id", String(100)),  # nearest answer, the one picked, or the one voted on
+        Column("helpful", Boolean),
+        Column("confidence", Float),
+        Column("answers_version", String(32)),
+    ]
+    if version >= 2:
+        columns.append(Column("suggestions", String(500)))  # ids a clarify offered, comma-separated
+    return columns
+
+
+events_table = Table("faq_bot_events", metadata, *_event_columns(version=SCHEMA_VERSION))
+reply_counts_table = Table(
+    "faq_bot_reply_counts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("route", String(16), primary_key=True),
+    Column("reason", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# Schema v1 as it shipped, kept so an upgrade from it is exercised in the tests.
+_events_v1 = Table("faq_bot_events", MetaData(), *_event_columns(version=1))
+
+
+def _migrate_to_1(connection: Connection) -> None:
+    _events_v1.create(connection, checkfirst=True)
+
+
+def _migrate_to_2(connection: Connection) -> None:
+    connection.exec_driver_sql("ALTER TABLE faq_bot_events ADD COLUMN suggestions VARCHAR(500)")
+    reply_counts_table.create(connection, checkfirst=True)
+
+
+MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
+
+
+def upgrade_schema(connection: Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema from whatever version it is at up to ``target``, in one transaction.
+
+    Returns the version found before upgrading (0 for an empty database).
+    """
+    if connection.dialect.name == "postgresql":
+        # Several instances may start at once: one upgrades, the others wait and find it done.
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7208141)")
+    schema_table.create(connection, checkfirst=True)
+    found = connection.execute(select(schema_table.c.version)).scalar()
+    current = int(found or 0)
+    for version in range(current + 1, target + 1):
+        MIGRATIONS[version](connection)
+    if found is None:
+        connection.execute(insert(schema_table).values(version=max(current, target)))
+    elif target > current:
+        connection.execute(update(schema_table).values(version=target))
+    return current
+
+
+def sqlite_url(folder: str, name: str = "events.sqlite3") -> str:
+    """The embedded default: a SQLite file in ``folder``, created on first use."""
+    os.makedirs(folder, exist_ok=True)
+    return f"sqlite:///{os.path.join(folder, name)}"
+
+
+def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
+    """An engine that fails fast when the database is away and keeps SQLite transactional."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": connect_timeout})
+
+        @event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Connection) -> None:
+            # Serialises writers from several worker processes and makes DDL transactional.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, pool_timeout=connect_timeout,
+                         connect_args={"connect_timeout": connect_timeout})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    at: datetime
+    route: str
+    reason: str
+    question: str | None  # raw; redacted by the writer, never stored as is
+    nearest: str | None
+    confidence: float
+    suggestions: tuple[str, ...]
+    answers_version: str
+
+
+@dataclass(frozen=True)
+class _Picked:
+    at: datetime
+    question: str
+    answer_id: str | None
+
+
+@dataclass(frozen=True)
+class _Vote:
+    at: datetime
+    answer_id: str
+    helpful: bool
+
+
+_Item = _Reply | _Picked | _Vote
+_STOP = object()
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    answer_id: str
+    helpful: int
+    unhelpful: int
+
+    @property
+    def votes(self) -> int:
+        return self.helpful + self.unhelpful
+
+    @property
+    def helpful_ratio(self) -> float:
+        return self.helpful / self.votes if self.votes else 0.0
+
+
+@dataclass(frozen=True)
+class StoredQuestion:
+    created_at: datetime
+    kind: str
+    reason: str | None
+    text: str
+    answer_id: str | None
+    confidence: float | None
+    suggestions: tuple[str, ...]
+
+
+class EventStore:
+    """Queue events from request threads; write them from one background thread."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        retention_days: int = 90,
+        purge_interval: float = 3600.0,
+        queue_size: int = 1000,
+        connect_timeout: int = 3,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url, connect_timeout=connect_timeout)
+        self.backend = self.engine.dialect.name
+        self.retention_days = int(retention_days)
+        self.purge_interval = float(purge_interval)
+        self.clock = clock
+        self.written = 0
+        self.dropped = 0
+        self.purged = 0
+        self.on_drop: Callable[[int], None] | None = None  # metrics hook
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=int(queue_size))
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._schema_ready = False
+        self._next_purge = 0.0  # monotonic deadline; 0: purge soon after the first start
+
+    # -- recording (request threads: never blocks, never raises) ---------------------
+
+    def record_reply(self, *, route: str, reason: str, question: str, nearest: str | None = None,
+                     confidence: float = 0.0, suggestions: Iterable[str] = (), answers_version: str = "") -> None:
+        """Count a reply; keep the (redacted) question only for specialist and clarify replies."""
+        keep = route in STORED_ROUTES
+        self._put(_Reply(self.clock(), route, reason, question if keep else None, nearest if keep else None,
+                         float(confidence), tuple(suggestions) if keep else (), answers_version))
+
+    def record_pick(self, question: str, answer_id: str | None) -> None:
+        """Record which suggestion a patient picked after a clarify (None: none of these)."""
+        self._put(_Picked(self.clock(), question, answer_id))
+
+    def record_feedback(self, answer_id: str, helpful: bool) -> None:
+        """Record one helpful / not helpful vote."""
+        self._put(_Vote(self.clock(), answer_id, bool(helpful)))
+
+    def _put(self, item: _Item) -> None:
+        try:
+            self._ensure_writer()
+            self._queue.put_nowait(item)
+        except Exception:  # queue full, or no thread could be started
+            self._drop(1)
+
+    def _drop(self, count: int) -> None:
+        with self._count_lock:
+            self.dropped += count
+        if self.on_drop is not None:
+            try:
+                self.on_drop(count)
+            except Exception:
+                log.exception("dropped-event hook failed")
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def status(self) -> dict[str, Any]:
+        """Counters for /readyz and the metrics."""
+        return {"backend": self.backend, "written": self.written, "dropped": self.dropped, "queued": self.queued}
+
+    # -- the writer thread -------------------------------------------------------------
+
+    def _ensure_writer(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="faq-bot-events", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=max(1.0, self._next_purge - time.monotonic()))
+            except queue.Empty:
+                self._maybe_purge()
+                continue
+            batch = [first]
+            while len(batch) < 200:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is _STOP for item in batch)
+            items = [item for item in batch if item is not _STOP]
+            try:
+                if items:
+                    self.write(items)
+                    with self._count_lock:
+                        self.written += len(items)
+            except Exception as error:
+                log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
+                self._drop(len(items))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            self._maybe_purge()
+            if stop:
+                return
+
+    def _maybe_purge(self) -> None:
+        if self.purge_interval <= 0 or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self.purge_interval
+        try:
+            self.purge()
+        except Exception as error:
+            log.warning("automatic purge failed: %s", type(error).__name__)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued event is written or dropped; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread and release the connections."""
+        if self._thread is not None and self._thread.is_alive():
+            try:
+                self._queue.put(_STOP, timeout=1)
+                self._thread.join(timeout=10)
+            except queue.Full:
+                pass
+        self.engine.dispose()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create or upgrade the schema (once per store)."""
+        if self._schema_ready:
+            return
+        with self.engine.begin() as connection:
+            upgrade_schema(connection)
+        self._schema_ready = True
+
+    def write(self, items: Iterable[_Item]) -> None:
+        """Redact and write a batch of events in one transaction."""
+        self.ensure_schema()
+        rows: list[dict[str, Any]] = []
+        counts: Counter[tuple[date, str, str]] = Counter()
+        for item in items:
+            if isinstance(item, _Reply):
+                counts[(item.at.date(), item.route, item.reason)] += 1
+                if item.question is not None:
+                    rows.append({"created_at": item.at, "kind": item.route, "reason": item.reason,
+                                 "text": redact(item.question), "answer_id": item.nearest,
+                                 "confidence": round(item.confidence, 2), "answers_version": item.answers_version,
+                                 "suggestions": ",".join(item.suggestions) or None, "helpful": None})
+            elif isinstance(item, _Picked):
+                rows.append({"created_at": item.at, "kind": "picked", "reason": None, "text": redact(item.question),
+                             "answer_id": item.answer_id, "confidence": None, "answers_version": None,
+                             "suggestions": None, "helpful": None})
+            else:
+                rows.append({"created_at": item.at, "kind": "feedback", "reason": None, "text": None,
+                             "answer_id": item.answer_id, "helpful": item.helpful, "confidence": None,
+                             "answers_version": None, "suggestions": None})
+        with self.engine.begin() as connection:
+            if rows:
+                connection.execute(insert(events_table), rows)
+            for (day, route, reason), count in counts.items():
+                self._add_count(connection, day, route, reason, count)
+
+    def _add_count(self, connection: Connection, day: date, route: str, reason: str, count: int) -> None:
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        table = reply_counts_table
+        statement = upsert(table).values(day=day, route=route, reason=reason, count=count)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.day, table.c.route, table.c.reason],
+            set_={"count": table.c.count + statement.excluded.count},
+        )
+        connection.execute(statement)
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete events older than the retention period; return how many went."""
+        self.ensure_schema()
+        cutoff = (now or self.clock()) - timedelta(days=self.retention_days)
+        with self.engine.begin() as connection:
+            deleted = connection.execute(delete(events_table).where(events_table.c.created_at < cutoff)).rowcount
+        self.purged += int(deleted or 0)
+        return int(deleted or 0)
+
+    # -- reading (admin and CLI) --------------------------------------------------------
+
+    def questions(self, *, kinds: Iterable[str] = ("specialist", "clarify", "picked"),
+                  reasons: Iterable[str | None] | None = None, since: datetime | None = None,
+                  limit: int = 5000) -> list[StoredQuestion]:
+        """Stored (redacted) questions, newest first."""
+        self.ensure_schema()
+        table = events_table
+        query = select(table).where(table.c.kind.in_(list(kinds)), table.c.text.is_not(None))
+        if since is not None:
+            query = query.where(table.c.created_at >= since)
+        query = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
+        wanted = None if reasons is None else set(reasons)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            StoredQuestion(row["created_at"], row["kind"], row["reason"], row["text"], row["answer_id"],
+                           row["confidence"], tuple(filter(None, (row["suggestions"] or "").split(","))))
+            for row in rows
+            if wanted is None or row["reason"] in wanted or row["kind"] == "picked"
+        ]
+
+    def feedback(self, *, since: datetime | None = None) -> list[FeedbackRow]:
+        """Votes per answer, worst first (lowest helpful ratio, then most votes)."""
+        self.ensure_schema()
+        table = events_table
+        helpful = func.sum(func.cast(table.c.helpful, Integer))
+        query = (select(table.c.answer_id, helpful.label("helpful"), func.count().label("votes"))
+                 .where(table.c.kind == "feedback").group_by(table.c.answer_id))
+        if since is not None:
+            query = query.where(table.c.created_at >= since)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        result = [FeedbackRow(row.answer_id, int(row.helpful or 0), int(row.votes) - int(row.helpful or 0))
+                  for row in rows]
+        return sorted(result, key=lambda row: (row.helpful_ratio, -row.votes, row.answer_id))
+
+    def daily_replies(self, *, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
+        """Replies per day, route and reason for the last ``days`` days, oldest first."""
+        self.ensure_schema()
+        table = reply_counts_table
+        first = (today or self.clock().date()) - timedelta(days=days - 1)
+        query = (select(table).where(table.c.day >= first)
+                 .order_by(table.c.day, table.c.route, table.c.reason))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [{"day": row["day"].isoformat(), "route": row["route"], "reason": row["reason"], "count": row["count"]}
+                for row in rows]
+
+    def totals(self) -> dict[str, int]:
+        """Stored events by kind, and replies by route over all kept days."""
+        self.ensure_schema()
+        with self.engine.connect() as connection:
+            kinds = connection.execute(select(events_table.c.kind, func.count()).group_by(events_table.c.kind)).all()
+            routes = connection.execute(select(reply_counts_table.c.route, func.sum(reply_counts_table.c.count))
+                                        .group_by(reply_counts_table.c.route)).all()
+        result = {f"events_{kind}": int(count) for kind, count in kinds}
+        result.update({f"replies_{route}": int(count or 0) for route, count in routes})
+        return result

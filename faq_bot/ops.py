@@ -1,0 +1,217 @@
+"""Operations around the views: events store, rate limits, metrics, request log, proxies.
+
+``install_operations(app)`` wires all of it onto an app built by ``web.build_app``. Each
+app gets its own metrics registry, limiter and events store, so tests (and several
+apps in one process) never share counters by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter, RateLimitExceeded
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from faq_bot.events import EventStore, sqlite_url
+from faq_bot.web import ServiceState, error_response, state_of
+
+OPS = "faq_bot.ops"
+request_log = logging.getLogger("faq_bot.requests")
+
+
+class Operations:
+    """Per-app operational objects: the events store, limiter and metrics."""
+
+    def __init__(self, app: Flask, store: EventStore, limiter: Limiter) -> None:
+        self.store = store
+        self.limiter = limiter
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.replies = Counter("faq_bot_replies", "Replies to /api/ask by route and reason.",
+                               ["route", "reason"], registry=self.registry)
+        self.latency = Histogram("faq_bot_request_duration_seconds", "Time to serve a request, by endpoint.",
+                                 ["endpoint"], registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+        self.responses = Counter("faq_bot_http_responses", "HTTP responses by endpoint and status.",
+                                 ["endpoint", "status"], registry=self.registry)
+        self.rate_limited = Counter("faq_bot_rate_limited", "Requests refused with 429.", ["endpoint"],
+                                    registry=self.registry)
+        self.registry.register(_StateCollector(app, store))
+
+
+class _StateCollector(Collector):
+    """Values read at scrape time: content version, reload failures, events counters."""
+
+    def __init__(self, app: Flask, store: EventStore) -> None:
+        self.app = app
+        self.store = store
+
+    def collect(self) -> Iterator[Any]:
+        state = state_of(self.app)
+        book = state.book
+        info = GaugeMetricFamily("faq_bot_content_info", "The loaded content version (value 1).",
+                                 labels=["answers_version"])
+        if book is not None:
+            info.add_metric([book.version], 1)
+        yield info
+        yield GaugeMetricFamily("faq_bot_answers", "Published answers loaded.",
+                                value=len(book.published) if book is not None else 0)
+        yield CounterMetricFamily("faq_bot_content_reload_failures", "Content reloads that failed.",
+                                  value=int(getattr(state, "reload_failures", 0)))
+        yield CounterMetricFamily("faq_bot_events_written", "Events written to the store.", value=self.store.written)
+        yield CounterMetricFamily("faq_bot_events_dropped", "Events that could not be written (database down, "
+                                  "queue full).", value=self.store.dropped)
+        yield GaugeMetricFamily("faq_bot_events_queued", "Events waiting to be written.", value=self.store.queued)
+
+
+def operations_of(app: Flask) -> Operations:
+    ops: Operations = app.extensions[OPS]
+    return ops
+
+
+def events_of(app: Flask) -> EventStore:
+    return operations_of(app).store
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+class StoredFeedback:
+    """Votes per answer read back from the events store (what the in-memory tally was)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    def _counts(self, helpful: bool) -> dict[str, int]:
+        from collections import Counter as Tally
+
+        self.store.flush()
+        return Tally({row.answer_id: row.helpful if helpful else row.unhelpful for row in self.store.feedback()})
+
+    @property
+    def helpful(self) -> dict[str, int]:
+        return self._counts(True)
+
+    @property
+    def unhelpful(self) -> dict[str, int]:
+        return self._counts(False)
+
+    def record(self, answer_id: str, helpful: bool) -> None:
+        self.store.record_feedback(answer_id, helpful)
+
+
+def _events_store(app: Flask) -> EventStore:
+    url = str(app.config.get("DATABASE_URL") or "") or sqlite_url(app.instance_path)
+    store = EventStore(
+        url,
+        retention_days=int(app.config["EVENTS_RETENTION_DAYS"]),
+        purge_interval=float(app.config["EVENTS_PURGE_INTERVAL"]),
+        queue_size=int(app.config["EVENTS_QUEUE_SIZE"]),
+    )
+    return store
+
+
+def _limit_from_setting(app: Flask, setting: str) -> Callable[[], str]:
+    """Read the limit at request time, so a changed setting needs no new decorator."""
+    return lambda: str(app.config[setting])
+
+
+def _limiter(app: Flask) -> Limiter:
+    limiter = Limiter(
+        _client_address,
+        app=app,
+        storage_uri=str(app.config["RATELIMIT_STORAGE_URI"]),
+        key_prefix=str(app.config["RATELIMIT_KEY_PREFIX"]),
+        headers_enabled=True,
+        retry_after="delta-seconds",
+        swallow_errors=True,  # a Redis outage must not stop patients getting answers
+        in_memory_fallback_enabled=True,
+        enabled=bool(app.config["RATELIMIT_ENABLED"]),
+    )
+    limits = {"api.ask": "RATELIMIT_ASK", "api.feedback": "RATELIMIT_FEEDBACK", "api.picked": "RATELIMIT_FEEDBACK"}
+    for endpoint, setting in limits.items():
+        if endpoint in app.view_functions:
+            limit = limiter.limit(_limit_from_setting(app, setting))
+            app.view_functions[endpoint] = limit(app.view_functions[endpoint])  # type: ignore[assignment]
+    return limiter
+
+
+def _json_log_handler() -> None:
+    if not request_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        request_log.addHandler(handler)
+        request_log.setLevel(logging.INFO)
+        request_log.propagate = False
+
+
+def install_operations(app: Flask, state: ServiceState) -> Operations:
+    """Add the events store, rate limits, metrics, request log, proxy handling and admin."""
+    trusted = int(app.config["TRUSTED_PROXIES"])
+    if trusted > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)  # type: ignore[method-assign]
+
+    store = _events_store(app)
+    ops = Operations(app, store, _limiter(app))
+    app.extensions[OPS] = ops
+    state.events = store
+    state.feedback = StoredFeedback(store)  # type: ignore[assignment]
+    _json_log_handler()
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded) -> tuple[Response, int]:
+        ops.rate_limited.labels(request.endpoint or "none").inc()
+        return error_response(429, "rate-limited",
+                              f"Too many requests ({error.description}). Please wait a moment and try again.")
+
+    @app.before_request
+    def start_timer() -> None:
+        g.faq_bot_started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        if request.path.startswith(("/api/", "/admin")):
+            response.headers["Cache-Control"] = "no-store"
+        started = g.get("faq_bot_started")
+        elapsed = time.perf_counter() - started if started is not None else 0.0
+        endpoint = request.endpoint or "none"
+        ops.latency.labels(endpoint).observe(elapsed)
+        ops.responses.labels(endpoint, str(response.status_code)).inc()
+        line: dict[str, Any] = {
+            "event": "request",
+            "method": request.method,
+            "path": request.path,  # never the query string: /api/search?q= carries typed text
+            "endpoint": endpoint,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 2),
+            "bytes": response.calculate_content_length(),
+        }
+        reply = g.get("faq_bot_reply")
+        if reply is not None:
+            line["route"], line["reason"] = reply
+        request_log.info(json.dumps(line, separators=(",", ":")))
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(ops.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    from faq_bot.admin import admin
+
+    app.register_blueprint(admin, url_prefix="/admin")
+    return ops
+
+
+def note_reply(app: Flask, route: str, reason: str) -> None:
+    """Count a reply for the metrics and the request log line."""
+    g.faq_bot_reply = (route, reason)
+    operations_of(app).replies.labels(route, reason).inc()

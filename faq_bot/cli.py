@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from faq_bot.content import Case, load_answer_book, read_cases_document
-from faq_bot.errors import ContentError
+from faq_bot.checks import inspect_folder
+from faq_bot.content import REQUIRED_IDS, Case, load_answer_book, read_cases_document
+from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.evaluation import evaluate
 from faq_bot.service import Thresholds, answer_question
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
@@ -57,7 +58,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from faq_bot import create_app
 
     config = _config()
-    _load(str(config["ANSWERS_DIR"]))  # refuse to start on broken content, with the reasons
+    folder = str(config["ANSWERS_DIR"])
+    # Refuse to start on content that fails the full check, with the reasons; after start,
+    # reload keeps the last good content instead (faq_bot/reload.py).
+    result = inspect_folder(folder, thresholds=Thresholds.from_config(config),
+                            review_months=int(config["REVIEW_MONTHS"]))
+    if result.errors:
+        for problem in result.errors:
+            click.echo(format_problem(folder, problem), err=True)
+        raise click.ClickException(f"{len(result.errors)} error(s) in {folder}; not starting (run: faq-bot check)")
     options = {
         "bind": f"{host or config['HOST']}:{port or config['PORT']}",
         "workers": workers or int(config["WORKERS"]),
@@ -108,30 +117,64 @@ def ask(question: str, as_json: bool, explain: bool) -> None:
             )
 
 
+def _shown_path(folder: str, file: str) -> str:
+    """The path an editor can click: relative to the current directory when inside it."""
+    path = os.path.join(folder, file) if file else folder
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def format_problem(folder: str, problem: ContentProblem) -> str:
+    """One problem as FILE:LINE: level: message (hint: ...)."""
+    text = f"{_shown_path(folder, problem.file)}:{problem.line}: {problem.level}: {problem.message}"
+    return f"{text} (hint: {problem.hint})" if problem.hint else text
+
+
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
-def check(folder: str | None) -> None:
-    """Validate a content folder; print each problem as FILE:LINE: message."""
-    folder = folder or str(_config()["ANSWERS_DIR"])
-    try:
-        book = load_answer_book(folder)
-    except ContentError as error:
-        for problem in error.problems:
-            click.echo(str(problem))
-        click.echo(f"{len(error.problems)} problem(s) found in {folder}", err=True)
+@click.option("--strict", is_flag=True, help="Treat warnings (such as overdue reviews) as errors.")
+@click.option("--format", "output", type=click.Choice(["human", "json"]), default="human", show_default=True,
+              help="human: FILE:LINE: level: message lines; json: one object for tools.")
+@click.option("--required-ids/--no-required-ids", default=True, show_default=True,
+              help="Require the answer ids of CONTRACT.md (turn off for small test folders).")
+def check(folder: str | None, strict: bool, output: str, required_ids: bool) -> None:
+    """Validate a content folder; print each problem as FILE:LINE: level: message (hint: ...).
+
+    Exit status 1 when there is any error, or any warning with --strict.
+    """
+    config = _config()
+    folder = folder or str(config["ANSWERS_DIR"])
+    result = inspect_folder(
+        folder,
+        required_ids=REQUIRED_IDS if required_ids else (),
+        thresholds=Thresholds.from_config(config),
+        review_months=int(config["REVIEW_MONTHS"]),
+    )
+    failed = result.failed(strict=strict)
+    book = result.book
+    if output == "json":
+        click.echo(json.dumps({
+            "folder": folder,
+            "ok": not failed,
+            "strict": strict,
+            "errors": len(result.errors),
+            "warnings": len(result.warnings),
+            "answers": len(book.published) if book else None,
+            "cases": len(book.cases) if book else None,
+            "answers_version": book.version if book else None,
+            "problems": [
+                dict(problem.as_dict(), path=_shown_path(folder, problem.file)) for problem in result.problems
+            ],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for problem in result.problems:
+            click.echo(format_problem(folder, problem))
+        if book is not None:
+            click.echo(f"{len(book.published)} answers, {len(book.cases)} regression cases, version {book.version}")
+        summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in {folder}"
+        click.echo(("FAILED: " if failed else "ok: ") + summary, err=failed)
+    if failed:
         sys.exit(1)
-    failures = [r for r in evaluate(book, book.cases).results if not r.correct]
-    for result in failures:
-        click.echo(
-            f"{result.case.file}:{result.case.line}: regression case {result.case.question!r} "
-            f"expected {result.expected}, got {result.got}"
-        )
-    for warning in book.warnings:
-        click.echo(f"{warning.file}:{warning.line}: warning: {warning.message}")
-    if failures:
-        click.echo(f"{len(failures)} problem(s) found in {folder}", err=True)
-        sys.exit(1)
-    click.echo(f"ok: {len(book.published)} answers, {len(book.cases)} regression cases, version {book.version}")
 
 
 @main.command("eval")

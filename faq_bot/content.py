@@ -2,7 +2,8 @@
 
 The folder holds answer files (one per topic) and four special files:
 ``sources.yaml`` (sections an answer may cite), ``synonyms.yaml``, ``safety.yaml`` and
-``regression.yaml``. Every problem is collected with its file and line; the book is
+``regression.yaml``, plus an optional ``compliance.yaml`` (wording patients must never
+read, with an allow-list). Every problem is collected with its file and line; the book is
 only built when there are no errors, so a half-valid folder is never served.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from faq_bot.compliance import NO_COMPLIANCE, Allowance, ComplianceRule, ComplianceRules, phrase_pattern
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.matching import MatchEngine, Phrasing
 from faq_bot.safety import CLINICAL, EMERGENCY, SafetyRule, SafetyRules
@@ -27,7 +29,11 @@ SOURCES_FILE = "sources.yaml"
 SYNONYMS_FILE = "synonyms.yaml"
 SAFETY_FILE = "safety.yaml"
 REGRESSION_FILE = "regression.yaml"
+COMPLIANCE_FILE = "compliance.yaml"
 SPECIAL_FILES = (SOURCES_FILE, SYNONYMS_FILE, SAFETY_FILE, REGRESSION_FILE)
+OPTIONAL_FILES = (COMPLIANCE_FILE,)  # read when present; never an answer file
+FOLDER = ""  # ContentProblem.file for problems of the whole folder rather than one file
+PATIENT_FIELDS = ("question", "answer", "message")  # texts patients read, as compliance rules name them
 
 REQUIRED_IDS = (
     "ms-pain", "standard-treatments",
@@ -75,6 +81,8 @@ class Answer:
     review_due: dt.date | None = None
     file: str = ""
     line: int = 0
+    # Line of each field's value ("question", "answer", "alternates.0", ...), for messages.
+    field_lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -124,6 +132,7 @@ class AnswerBook:
     engine: MatchEngine = field(repr=False)
     warnings: tuple[ContentProblem, ...] = ()
     folder: str = ""
+    compliance: ComplianceRules = NO_COMPLIANCE
 
     @property
     def published(self) -> list[Answer]:
@@ -160,12 +169,27 @@ def load_answer_book(folder: str, *, required_ids: tuple[str, ...] = REQUIRED_ID
     Raises:
         ContentError: listing every error found, each with file and line.
     """
-    reader = _FolderReader(folder)
-    book = reader.read(required_ids)
-    errors = [problem for problem in reader.problems if problem.level == "error"]
+    book, problems = read_answer_book(folder, required_ids=required_ids)
+    errors = [problem for problem in problems if problem.level == "error"]
     if errors or book is None:
-        raise ContentError(errors or [ContentProblem(folder, 1, "content folder could not be read")])
+        raise ContentError(errors or [ContentProblem(FOLDER, 1, "content folder could not be read")])
     return book
+
+
+def read_answer_book(
+    folder: str, *, required_ids: tuple[str, ...] = REQUIRED_IDS, partial: bool = False
+) -> tuple[AnswerBook | None, list[ContentProblem]]:
+    """Read and validate a folder; return the book (None on any error) and every problem found.
+
+    These are the checks that need no matching: file format, fields, references, dates and
+    compliance wording. ``faq_bot.checks.check_folder`` adds the ones that run the matcher.
+    With ``partial``, a book of the valid answers is returned even when some answers have
+    errors (but not when a special file has), so the matcher checks can still run: it is
+    for reporting only and must never be served.
+    """
+    reader = _FolderReader(folder)
+    book = reader.read(required_ids, partial=partial)
+    return book, sorted(reader.problems)
 
 
 class _FolderReader:
@@ -174,11 +198,14 @@ class _FolderReader:
         self.problems: list[ContentProblem] = []
         self.file = ""
         self._related_lines: dict[str, int] = {}
+        # (file, field, value as read, text as shown) of everything patients read.
+        self._patient_texts: list[tuple[str, str, Any, str]] = []
+        self._source_lines: dict[str, list[str]] = {}
 
     def problem(self, line: int, message: str, hint: str = "", level: str = "error") -> None:
         self.problems.append(ContentProblem(self.file, line, message, hint, level))
 
-    def read(self, required_ids: tuple[str, ...]) -> AnswerBook | None:
+    def read(self, required_ids: tuple[str, ...], *, partial: bool = False) -> AnswerBook | None:
         if not os.path.isdir(self.folder):
             self.file = self.folder
             self.problem(1, "content folder does not exist")
@@ -187,19 +214,24 @@ class _FolderReader:
         documents = {name: self._parse(name) for name in names}
         for special in SPECIAL_FILES:
             if special not in documents:
-                self.file = special
+                self.file = FOLDER
                 self.problem(1, f"missing {special}", "every content folder needs it; see docs/content-format.md")
 
         sections = self._sections(documents.get(SOURCES_FILE))
         synonyms = self._synonyms(documents.get(SYNONYMS_FILE))
         safety = self._safety(documents.get(SAFETY_FILE), synonyms)
         answers: dict[str, Answer] = {}
+        compliance = self._compliance(documents[COMPLIANCE_FILE]) if COMPLIANCE_FILE in documents else NO_COMPLIANCE
         for name in names:
-            if name not in SPECIAL_FILES:
+            if name not in SPECIAL_FILES and name not in OPTIONAL_FILES:
                 self._answer_file(name, documents[name], sections, answers)
         self._check_answers(answers, required_ids)
+        self._lint(compliance)
         cases = self._cases(REGRESSION_FILE, documents.get(REGRESSION_FILE), answers)
-        if any(problem.level == "error" for problem in self.problems):
+        errors = [problem for problem in self.problems if problem.level == "error"]
+        # A partial book needs every special file readable; only broken items are left out.
+        unreadable = any(documents.get(name) is None for name in SPECIAL_FILES)
+        if errors and (not partial or unreadable):
             return None
         published = [answer for answer in answers.values() if answer.status == "published"]
         engine = MatchEngine(
@@ -217,6 +249,7 @@ class _FolderReader:
             engine=engine,
             warnings=tuple(p for p in self.problems if p.level != "error"),
             folder=self.folder,
+            compliance=compliance,
         )
 
     def _parse(self, name: str) -> Any:
@@ -343,6 +376,8 @@ class _FolderReader:
                 continue
             text = self._text(table[key], f"message '{key}'", table.key_lines[key])
             messages[key] = text or ""
+            if text:
+                self._patient_texts.append((self.file, "message", table[key], text))
         rules = {
             kind: tuple(self._rules(root.get(kind), kind, root.key_lines.get(kind, root.line)))
             for kind in (EMERGENCY, CLINICAL)
@@ -367,25 +402,111 @@ class _FolderReader:
             if not patterns and not words:
                 self.problem(entry.line, f"rule '{name}' has no patterns or words", "add at least one")
             message = self._text(entry["message"], "message", entry.line) if "message" in entry else ""
+            if message:
+                self._patient_texts.append((self.file, "message", entry["message"], message))
             rules.append(SafetyRule(name, kind, patterns, words, unless, message or ""))
         return rules
 
-    def _patterns(self, value: Any, line: int) -> tuple[re.Pattern[str], ...]:
+    def _patterns(self, value: Any, line: int, *, flags: int = 0) -> tuple[re.Pattern[str], ...]:
         compiled = []
-        items = self._list(value, "patterns", line) or []
+        items: list[Any] = self._list(value, "patterns", line) or []
         for item in items:
-            text = self._text(item, "pattern", items.line)
+            text = self._text(item, "pattern", line_of(item, line_of(items, line)))
             if text is None:
                 continue
             try:
-                compiled.append(re.compile(text))
+                compiled.append(re.compile(text, flags))
             except re.error as error:
                 self.problem(line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}")
         return tuple(compiled)
 
+    def _compliance(self, document: Any) -> ComplianceRules:
+        self.file = COMPLIANCE_FILE
+        root = self._mapping(document, "compliance.yaml", 1) if document is not None else None
+        if root is None:
+            return NO_COMPLIANCE
+        self._known_keys(root, ("rules", "allow"), "compliance.yaml")
+        rules: list[ComplianceRule] = []
+        for item in self._list(root.get("rules"), "rules", root.line) or []:
+            entry = self._mapping(item, "each compliance rule", root.line)
+            if entry is None:
+                continue
+            self._known_keys(entry, ("rule", "about", "patterns", "hint", "fields"), "a compliance rule")
+            name = self._text(entry.get("rule"), "rule name", entry.line)
+            blank = YamlText("", entry.line, False)
+            about = self._text(entry.get("about", blank), "about", entry.line, allow_empty=True)
+            hint = self._text(entry.get("hint", blank), "hint", entry.line, allow_empty=True)
+            patterns = self._patterns(entry.get("patterns"), entry.line, flags=re.IGNORECASE)
+            fields: tuple[str, ...] = PATIENT_FIELDS
+            if "fields" in entry:
+                fields = tuple(self._text_list(entry["fields"], "fields", entry.line))
+            for unknown in set(fields) - set(PATIENT_FIELDS):
+                self.problem(line_of(entry["fields"], entry.line), f"fields: '{unknown}' is not one of "
+                             + ", ".join(PATIENT_FIELDS))
+            if name is None:
+                continue
+            if any(rule.name == name for rule in rules):
+                self.problem(entry.line, f"duplicate compliance rule '{name}'")
+            if not patterns:
+                self.problem(entry.line, f"compliance rule '{name}' has no patterns", "add at least one")
+            rules.append(ComplianceRule(name, about or name, patterns, hint or "", fields))
+        allow: list[Allowance] = []
+        names = {rule.name for rule in rules}
+        for item in self._list(root.get("allow", YamlList()), "allow", root.line) or []:
+            entry = self._mapping(item, "each allowed phrase", root.line)
+            if entry is None:
+                continue
+            self._known_keys(entry, ("phrase", "pattern", "rules", "note"), "an allowed phrase")
+            only = tuple(self._text_list(entry["rules"], "rules", entry.line)) if "rules" in entry else ()
+            for unknown in [name for name in only if name not in names]:
+                self.problem(line_of(entry["rules"], entry.line), f"allowed phrase names unknown rule '{unknown}'")
+            if ("phrase" in entry) == ("pattern" in entry):
+                self.problem(entry.line, "an allowed phrase needs exactly one of 'phrase:' or 'pattern:'")
+                continue
+            if "phrase" in entry:
+                phrase = self._text(entry["phrase"], "phrase", entry.line)
+                if phrase:
+                    allow.append(Allowance(phrase_pattern(phrase), only))
+            else:
+                allow.extend(Allowance(pattern, only) for pattern in
+                             self._patterns(YamlList([entry["pattern"]]), entry.line, flags=re.IGNORECASE))
+        return ComplianceRules(tuple(rules), tuple(allow))
+
+    def _lint(self, compliance: ComplianceRules) -> None:
+        """Report compliance wording in every text patients read, at the line where it is."""
+        for file, kind, value, text in self._patient_texts:
+            self.file = file
+            for hit in compliance.hits(text, kind):
+                line = self._locate(file, line_of(value), hit.text)
+                self.problem(line, f"{hit.rule.about} in the {kind}: '{hit.text}' (compliance rule '{hit.rule.name}')",
+                             hit.rule.hint)
+
+    def _locate(self, file: str, start: int, words: str) -> int:
+        """The line, from ``start`` on, where ``words`` are written; ``start`` if not found."""
+        if file not in self._source_lines:
+            try:
+                with open(os.path.join(self.folder, file), encoding="utf-8-sig") as handle:
+                    self._source_lines[file] = handle.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._source_lines[file] = []
+        lines = self._source_lines[file]
+        if not 0 < start <= len(lines):
+            return start
+        indent = len(lines[start - 1]) - len(lines[start - 1].lstrip())
+        needle = words.split()[0].casefold() if words.split() else words.casefold()
+        for number in range(start, len(lines) + 1):
+            text = lines[number - 1]
+            if number > start and text.strip() and len(text) - len(text.lstrip()) <= indent:
+                break  # past the end of this value
+            if needle in text.casefold():
+                return number
+        return start
+
     # -- answers --------------------------------------------------------------------
 
-    def _answer_file(self, name: str, document: Any, sections: Mapping[str, Section], answers: dict[str, Answer]) -> None:
+    def _answer_file(
+        self, name: str, document: Any, sections: Mapping[str, Section], answers: dict[str, Answer]
+    ) -> None:
         self.file = name
         if document is None:
             if not any(problem.file == name for problem in self.problems):
@@ -404,8 +525,14 @@ class _FolderReader:
     def _answer(self, entry: YamlMap, topic: str, sections: Mapping[str, Section], answers: dict[str, Answer]) -> None:
         self._known_keys(entry, ANSWER_FIELDS, "an answer")
         missing = [key for key in REQUIRED_ANSWER_FIELDS if key not in entry]
+        misspelt = {
+            close
+            for key in entry.key_lines if key not in ANSWER_FIELDS
+            for close in difflib.get_close_matches(key, list(ANSWER_FIELDS), n=1, cutoff=0.6)
+        }
         for key in missing:
-            self.problem(entry.line, f"answer is missing '{key}' ({ANSWER_FIELDS[key]})")
+            if key not in misspelt:  # already reported as "unknown field ... did you mean"
+                self.problem(entry.line, f"answer is missing '{key}' ({ANSWER_FIELDS[key]})")
         answer_id = self._text(entry.get("id"), "id", entry.line) if "id" in entry else None
         if answer_id is not None and not _SLUG.fullmatch(answer_id):
             self.problem(entry["id"].line, f"id '{answer_id}' must be lower-case words joined by hyphens")
@@ -418,9 +545,26 @@ class _FolderReader:
         for key in ("question", "answer", "source"):
             if key in entry:
                 fields[key] = self._text(entry[key], key, entry.line)
-        fields["alternates"] = self._text_list(entry["alternates"], "alternates", entry.line) if "alternates" in entry else []
-        fields["reviewed_on"] = self._date(entry["reviewed_on"], "reviewed_on", entry.line) if "reviewed_on" in entry else None
+        fields["alternates"] = (
+            self._text_list(entry["alternates"], "alternates", entry.line) if "alternates" in entry else []
+        )
+        fields["reviewed_on"] = (
+            self._date(entry["reviewed_on"], "reviewed_on", entry.line) if "reviewed_on" in entry else None
+        )
         review_due = self._date(entry["review_due"], "review_due", entry.line) if "review_due" in entry else None
+        reviewed_on = fields["reviewed_on"]
+        if reviewed_on is not None and reviewed_on > dt.date.today():
+            self.problem(entry["reviewed_on"].line, f"reviewed_on {reviewed_on} is in the future",
+                         "write the date the clinician actually reviewed it")
+            fields["reviewed_on"] = None
+        elif reviewed_on is not None and review_due is not None and review_due <= reviewed_on:
+            self.problem(entry["review_due"].line, f"review_due {review_due} is not after reviewed_on {reviewed_on}",
+                         "review_due is the date of the next review")
+            review_due = None
+            fields["reviewed_on"] = None
+        for key in ("question", "answer"):
+            if fields.get(key):
+                self._patient_texts.append((self.file, key, entry[key], fields[key]))
         status = self._text(entry.get("status", YamlText("published", entry.line, False)), "status", entry.line)
         if status is not None and status not in STATUSES:
             self.problem(line_of(entry.get("status"), entry.line), f"status '{status}' must be published or draft")
@@ -429,7 +573,8 @@ class _FolderReader:
         if source is not None and source not in sections:
             close = difflib.get_close_matches(source, list(sections), n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'?" if close else "use a section name from sources.yaml"
-            self.problem(line_of(entry["source"], entry.line), f"source '{source}' is not a section of the source document", hint)
+            self.problem(line_of(entry["source"], entry.line),
+                         f"source '{source}' is not a section of the source document", hint)
             fields["source"] = None
         if answer_id is None or missing or any(fields[key] is None for key in fields) or status not in STATUSES:
             return
@@ -446,6 +591,7 @@ class _FolderReader:
             review_due=review_due,
             file=self.file,
             line=entry.line,
+            field_lines=_field_lines(entry),
         )
         self._related_lines[answer_id] = line_of(entry.get("related"), entry.line)
 
@@ -455,17 +601,27 @@ class _FolderReader:
             self.file = answer.file
             for related in answer.related:
                 if related not in answers:
-                    self.problem(self._related_lines.get(answer.id, answer.line), f"related id '{related}' does not exist")
-            for text in answer.phrasings:
+                    close = difflib.get_close_matches(related, list(answers), n=1, cutoff=0.6)
+                    self.problem(self._related_lines.get(answer.id, answer.line),
+                                 f"related id '{related}' does not exist",
+                                 f"did you mean '{close[0]}'?" if close else "use the id of another answer")
+            lines = answer.field_lines
+            located = [(answer.question, lines.get("question", answer.line))] + [
+                (text, lines.get(f"alternates.{index}", answer.line)) for index, text in enumerate(answer.alternates)
+            ]
+            for text, line in located:
                 key = clean(text)
                 owner = phrasing_owner.get(key)
                 if owner and owner[0] != answer.id:
-                    self.problem(answer.line, f"phrasing '{text}' is also under '{owner[0]}' ({owner[1]}:{owner[2]})",
+                    self.problem(line, f"phrasing '{text}' is also under '{owner[0]}' ({owner[1]}:{owner[2]})",
                                  "keep each phrasing under one answer")
-                phrasing_owner.setdefault(key, (answer.id, answer.file, answer.line))
+                elif owner and owner[2] != line:
+                    self.problem(line, f"phrasing '{text}' is written twice under '{answer.id}' (also line {owner[2]})",
+                                 "delete one of them", "warning")
+                phrasing_owner.setdefault(key, (answer.id, answer.file, line))
         for required in required_ids:
             if required not in answers or answers[required].status != "published":
-                self.file = "answers"
+                self.file = FOLDER
                 self.problem(1, f"required answer id '{required}' is missing or not published", "see CONTRACT.md")
 
     def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
@@ -475,7 +631,17 @@ class _FolderReader:
         return cases
 
 
-def read_cases_document(document: Any, name: str, answer_ids: set[str] | None) -> tuple[list[Case], list[ContentProblem]]:
+def _field_lines(entry: YamlMap) -> dict[str, int]:
+    lines = {key: line_of(value, entry.key_lines.get(key, entry.line)) for key, value in entry.items()}
+    alternates = entry.get("alternates")
+    if isinstance(alternates, YamlList):
+        lines.update({f"alternates.{index}": line_of(item, alternates.line) for index, item in enumerate(alternates)})
+    return lines
+
+
+def read_cases_document(
+    document: Any, name: str, answer_ids: set[str] | None
+) -> tuple[list[Case], list[ContentProblem]]:
     """Turn a parsed cases file into cases; unknown answer ids are problems when ids are given."""
     problems: list[ContentProblem] = []
     cases: list[Case] = []
@@ -490,9 +656,14 @@ def read_cases_document(document: Any, name: str, answer_ids: set[str] | None) -
         if not isinstance(item, YamlMap):
             problem(line_of(item), "each case must be a mapping with 'question:'")
             continue
-        for key, key_line in item.key_lines.items():
-            if key not in ("question", "answer", "route", "reason", "note"):
-                problem(key_line, f"unknown field '{key}' in a case", "use question, answer, route, reason, note")
+        case_fields = ("question", "answer", "route", "reason", "note")
+        unknown = [key for key in item.key_lines if key not in case_fields]
+        for key in unknown:
+            close = difflib.get_close_matches(key, case_fields, n=1, cutoff=0.6)
+            problem(item.key_lines[key], f"unknown field '{key}' in a case",
+                    f"did you mean '{close[0]}'?" if close else "use " + ", ".join(case_fields))
+        if unknown:
+            continue  # what the case expects is unclear until the field is fixed
         question = item.get("question")
         if not isinstance(question, YamlText) or not question.strip():
             problem(item.line, "case has no question")

@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 8000, "Port `faq-bot serve` listens on."),
     Setting("WORKERS", 2, "Gunicorn worker processes for `faq-bot serve`."),
     Setting("THREADS", 4, "Threads per gunicorn worker for `faq-bot serve`."),
+    Setting("REVIEW_MONTHS", 12, "Months after reviewed_on that an answer without review_due is overdue (a warning)."),
+    Setting("RELOAD_INTERVAL", 2.0, "Seconds between checks of ANSWERS_DIR for changed content; 0 turns polling off."),
     Setting("DATABASE_URL", "", "Events database (SQLAlchemy URL, e.g. postgresql://...); empty: SQLite file in "
             "the instance folder."),
     Setting("EVENTS_RETENTION_DAYS", 90, "Stored events older than this many days are deleted."),

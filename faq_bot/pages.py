@@ -2,11 +2,69 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
 
+from faq_bot.content import Answer, AnswerBook
+from faq_bot.service import answer_question
 from faq_bot.web import state_of
 
 pages = Blueprint("pages", __name__)
+
+LOOKUP_RESULTS = 10
+_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+# Words too common to be worth highlighting; lookup.js keeps the same list.
+_PLAIN_WORDS = frozenset(
+    "a about an and are as at be by can do does for from how i if in is it me my of on or so "
+    "that the this to was what when which who why will with you your".split()
+)
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """One ranked answer on the look-up page, with its matched phrasing split for highlighting."""
+
+    answer: Answer
+    score: float
+    matched: list[tuple[str, bool]]
+
+
+def query_words(query: str) -> set[str]:
+    """The words of a search worth highlighting: lower case, without very common words."""
+    return {word.lower() for word in _WORD.findall(query) if word.lower() not in _PLAIN_WORDS}
+
+
+def highlight(text: str, query: str) -> list[tuple[str, bool]]:
+    """Split ``text`` into (piece, is_match) where a piece is a word sharing a stem-like prefix with the query."""
+    wanted = query_words(query)
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for found in _WORD.finditer(text):
+        word = found.group().lower()
+        if any(_same_word(word, other) for other in wanted):
+            if found.start() > position:
+                pieces.append((text[position : found.start()], False))
+            pieces.append((found.group(), True))
+            position = found.end()
+    if position < len(text):
+        pieces.append((text[position:], False))
+    return pieces
+
+
+def _same_word(word: str, other: str) -> bool:
+    shorter, longer = sorted((word, other), key=len)
+    return len(shorter) >= 3 and longer.startswith(shorter) or word == other
+
+
+def answers_by_topic(book: AnswerBook) -> dict[str, list[Answer]]:
+    """Published answers grouped by topic, topics and answers in content order."""
+    topics: dict[str, list[Answer]] = {}
+    for answer in book.published:
+        topics.setdefault(answer.topic, []).append(answer)
+    return topics
 
 
 @pages.get("/")
@@ -22,8 +80,27 @@ def widget() -> Response:
 
 
 @pages.get("/lookup")
-def lookup() -> str:
-    book = state_of(current_app).book
+def lookup() -> tuple[str, int, dict[str, str]]:
+    state = state_of(current_app)
+    book = state.book
     query = request.args.get("q", "")[: int(current_app.config["MAX_QUESTION_LENGTH"])]
-    results = book.engine.rank(query, limit=10) if book and query.strip() else []
-    return render_template("lookup.html", query=query, results=results, book=book)
+    answer_id = request.args.get("id", "")
+    context: dict[str, Any] = {"query": query, "answer_id": answer_id, "results": [], "route": None,
+                               "selected": None, "topics": {}, "ready": book is not None}
+    status = 200
+    if book is not None:
+        context["topics"] = answers_by_topic(book)
+        if query.strip():
+            context["results"] = [
+                LookupResult(book.answers[c.answer_id], c.score, highlight(c.matched, query))
+                for c in book.engine.rank(query, limit=LOOKUP_RESULTS)
+            ]
+            reply = answer_question(book, query, state.thresholds)
+            if reply.route in ("specialist", "emergency"):
+                context["route"] = reply
+        if answer_id:
+            context["selected"] = book.get(answer_id)
+            if context["selected"] is None:
+                status = 404
+    # The query is a patient's words: keep it out of shared caches and the browser's disk cache.
+    return render_template("lookup.html", **context), status, {"Cache-Control": "no-store"}

@@ -30,6 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUESTION_LENGTH", 1000, "Longest question in characters; longer ones get 413."),
     Setting("MAX_CONTENT_LENGTH", 16384, "Largest request body in bytes; larger ones get 413."),
     Setting("SEARCH_LIMIT", 10, "Default number of results from /api/search (at most 50)."),
+    Setting("ALLOWED_ORIGINS", "", "Other origins allowed to call the API, comma-separated; empty: same origin only."),
+    Setting("FRAME_ANCESTORS", "'self'", "CSP frame-ancestors of the HTML pages ('none' forbids framing)."),
     Setting("HOST", "127.0.0.1", "Address `faq-bot serve` listens on."),
     Setting("PORT", 8000, "Port `faq-bot serve` listens on."),
     Setting("WORKERS", 2, "Gunicorn worker processes for `faq-bot serve`."),

@@ -87,8 +87,11 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         app.logger.exception("unhandled error")
         return error_response(500, "internal-error", "Something went wrong on our side. Please try again.")
 
+    from faq_bot import web_security
     from faq_bot.api import api
     from faq_bot.pages import pages
+
+    web_security.install(app)
 
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(pages)

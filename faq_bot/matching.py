@@ -1,15 +1,26 @@
 """Rank vetted answers for a question by fuzzy word and character similarity.
 
-The score of an answer combines three signals, each on 0..1:
+The score of an answer combines four signals, each on 0..1:
 
-* word overlap with its best phrasing: rare words count more (IDF over answers),
-  misspelt words still count when RapidFuzz finds a close vocabulary word, and the
-  overlap is measured both ways (how much of the question is explained, how much of
-  the phrasing is used), so one-word questions and long rambling ones both work;
+* word overlap with its best phrasing: rare words count more, misspelt words still
+  count when RapidFuzz finds a close vocabulary word, and the overlap is measured both
+  ways (how much of the question is explained, how much of the phrasing is used), so
+  one-word questions and long rambling ones both work. A word's rarity (IDF) is the
+  mean of two views: over everything each answer says (phrasings and text), and over
+  its phrasings alone, so a word that answer texts use everywhere but questions rarely
+  ask about ("when", "sick") still separates questions;
 * character similarity with that phrasing (``fuzz.token_sort_ratio`` on cleaned text),
   which rewards the same words in any order and absorbs small typos;
+* character-trigram similarity with that phrasing (TF-IDF cosine over the trigrams of
+  each word, IDF over phrasings), which matches word forms and compounds that stems
+  and typo tolerance miss ("vaccinated" / "vaccination", "long-term" / "longterm")
+  and weighs rare word pieces above common ones;
 * coverage of the question's words by everything the answer says (all its phrasings
   and its text), which catches paraphrases spread across several alternates.
+
+A phrasing scores ``(1 - ngrams) * ((1 - characters) * words + characters * chars)
++ ngrams * trigrams``; an answer scores ``(1 - whole_answer) * best phrasing +
+whole_answer * coverage``, times 100.
 
 Scoring is vectorised with NumPy over an inverted index, so cost grows with the
 postings of the question's words, not with a Python loop over every phrasing.
@@ -17,6 +28,7 @@ postings of the question's words, not with a Python loop over every phrasing.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -45,6 +57,8 @@ class ScoringWeights:
     question_side: float = 0.6  # share of word overlap measured on the question's words
     characters: float = 0.5  # share of character similarity in a phrasing's score
     whole_answer: float = 0.4  # share of whole-answer coverage in an answer's score
+    ngrams: float = 0.5  # share of character-trigram similarity in a phrasing's score
+    asked_idf: float = 0.5  # share of word rarity measured over phrasings only (rest: whole answers)
     stop_word: float = 0.3  # weight of function words relative to content words
     typo_cutoff: float = 85.0  # RapidFuzz ratio for a misspelt word to count
     typo_credit: float = 0.9  # how much a misspelt word counts compared with an exact one
@@ -98,19 +112,21 @@ class MatchEngine:
         answer_tokens: list[set[str]] = [set() for _ in self.answer_ids]
         for row, tokens in zip(self._phrasing_answer, phrasing_tokens, strict=True):
             answer_tokens[row] |= tokens
+        asked_tokens = [set(tokens) for tokens in answer_tokens]  # what each answer's phrasings say
         for answer_id, text in answer_texts.items():
             if answer_id in answer_row:
                 answer_tokens[answer_row[answer_id]] |= set(normalise(text, synonyms).stems)
 
         self.vocabulary = sorted(set().union(*answer_tokens)) if answer_tokens else []
         token_id = {token: i for i, token in enumerate(self.vocabulary)}
-        document_frequency = np.zeros(len(self.vocabulary))
-        for tokens in answer_tokens:
-            for token in tokens:
-                document_frequency[token_id[token]] += 1
+        # The vocabulary sorted by length: a typo can only match words of similar length.
+        self._by_length = sorted(range(len(self.vocabulary)), key=lambda i: len(self.vocabulary[i]))
+        self._words_by_length = [self.vocabulary[i] for i in self._by_length]
+        self._lengths = [len(word) for word in self._words_by_length]
         answers = len(self.answer_ids)
         self._unknown_idf = math.log((answers + 1) / 0.5)
-        idf = np.log((answers + 1) / (document_frequency + 0.5))
+        idf = (1 - self.weights.asked_idf) * self._idf(answer_tokens, token_id, answers)
+        idf += self.weights.asked_idf * self._idf(asked_tokens, token_id, answers)
         stop_mask = np.array([token in STOP_STEMS for token in self.vocabulary], dtype=bool)
         self._token_weight = np.where(stop_mask, idf * self.weights.stop_word, idf) if len(idf) else idf
         self._token_id = token_id
@@ -122,6 +138,50 @@ class MatchEngine:
         )
         # Rows where each answer's phrasings start: phrasings are sorted by answer id.
         self._answer_starts = np.searchsorted(self._phrasing_answer, np.arange(answers))
+        self._index_trigrams()
+
+    @staticmethod
+    def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
+        frequency = np.zeros(len(token_id))
+        for tokens in token_sets:
+            for token in tokens:
+                frequency[token_id[token]] += 1
+        return np.log((documents + 1) / (frequency + 0.5))
+
+    def _index_trigrams(self) -> None:
+        """TF-IDF vectors of each phrasing's character trigrams, as postings with unit-length weights."""
+        counts = [_trigrams(text) for text in self._phrasing_texts]
+        frequency: dict[str, int] = defaultdict(int)
+        for grams in counts:
+            for gram in grams:
+                frequency[gram] += 1
+        phrasings = len(counts)
+        self._unknown_gram_idf = math.log((phrasings + 1) / 0.5)
+        self._gram_idf = {gram: math.log((phrasings + 1) / (df + 0.5)) for gram, df in frequency.items()}
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for row, grams in enumerate(counts):
+            vector = {gram: count * self._gram_idf[gram] for gram, count in grams.items()}
+            norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
+            for gram, weight in vector.items():
+                rows, weights = postings[gram]
+                rows.append(row)
+                weights.append(weight / norm)
+        self._gram_postings = {
+            gram: (np.array(rows, dtype=np.int64), np.array(weights)) for gram, (rows, weights) in postings.items()
+        }
+
+    def _trigram_similarity(self, text: str) -> np.ndarray:
+        """Cosine similarity of the text's trigram TF-IDF vector with every phrasing's (0..1)."""
+        similarity = np.zeros(len(self.phrasings))
+        norm = 0.0
+        for gram, count in _trigrams(text).items():
+            idf = self._gram_idf.get(gram)
+            weight = count * (idf if idf is not None else self._unknown_gram_idf)
+            norm += weight * weight
+            if idf is not None:
+                rows, weights = self._gram_postings[gram]
+                similarity[rows] += weight * weights
+        return similarity / math.sqrt(norm) if norm else similarity
 
     def _invert(self, token_sets: Iterable[set[str]]) -> dict[int, np.ndarray]:
         postings: dict[int, list[int]] = defaultdict(list)
@@ -140,10 +200,16 @@ class MatchEngine:
         if token in self._token_id:
             found[self._token_id[token]] = 1.0
         if len(token) >= weights.typo_min_length and token not in STOP_STEMS:
-            for _, score, index in process.extract(
-                token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=weights.typo_cutoff, limit=5
-            ):
-                credit = score / 100.0 * weights.typo_credit
+            # fuzz.ratio = 200 * common / (len_a + len_b), so only these lengths can reach the cut-off.
+            cutoff = weights.typo_cutoff
+            low = bisect.bisect_left(self._lengths, math.ceil(len(token) * cutoff / (200 - cutoff) - 1e-9))
+            high = bisect.bisect_right(self._lengths, math.floor(len(token) * (200 - cutoff) / cutoff + 1e-9))
+            close = process.extract(
+                token, self._words_by_length[low:high], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            )
+            matches = sorted((-score, self._by_length[low + offset]) for _, score, offset in close)
+            for negative_score, index in matches[:5]:
+                credit = -negative_score / 100.0 * weights.typo_credit
                 if credit > found.get(index, 0.0):
                     found[index] = credit
         return found
@@ -175,13 +241,14 @@ class MatchEngine:
             best_used = np.zeros(phrasing_count)
             best_answer = np.zeros(answer_count)
             for index, credit in expansions.items():
+                # Rows within one posting list are distinct, so plain fancy indexing is safe.
                 rows = self._phrasing_postings.get(index)
                 if rows is not None:
-                    np.maximum.at(best_credit, rows, credit)
-                    np.maximum.at(best_used, rows, credit * self._token_weight[index])
+                    best_credit[rows] = np.maximum(best_credit[rows], credit)
+                    best_used[rows] = np.maximum(best_used[rows], credit * self._token_weight[index])
                 answer_rows = self._answer_postings.get(index)
                 if answer_rows is not None:
-                    np.maximum.at(best_answer, answer_rows, credit)
+                    best_answer[answer_rows] = np.maximum(best_answer[answer_rows], credit)
             question_covered += weight * best_credit
             phrasing_covered += best_used
             answer_covered += weight * best_answer
@@ -200,6 +267,9 @@ class MatchEngine:
         for row in shortlist:
             character_score[row] = fuzz.token_sort_ratio(query.text, self._phrasing_texts[row]) / 100.0
         phrasing_score = (1 - weights.characters) * word_score + weights.characters * character_score
+        if weights.ngrams:
+            trigram_score = self._trigram_similarity(query.text)
+            phrasing_score = (1 - weights.ngrams) * phrasing_score + weights.ngrams * trigram_score
 
         best_phrasing = np.maximum.reduceat(phrasing_score, self._answer_starts)
         answer_score = (1 - weights.whole_answer) * best_phrasing + weights.whole_answer * coverage
@@ -229,6 +299,16 @@ class MatchEngine:
         """Return the best answer scoring at least ``score_cutoff``, or None."""
         ranked = self.rank(question, limit=1, score_cutoff=score_cutoff)
         return ranked[0] if ranked else None
+
+
+def _trigrams(text: str) -> dict[str, int]:
+    """Counts of the character trigrams of each word, padded so word starts and ends count."""
+    counts: dict[str, int] = defaultdict(int)
+    for word in text.split():
+        padded = f" {word} "
+        for start in range(len(padded) - 2):
+            counts[padded[start : start + 3]] += 1
+    return counts
 
 
 def cleaned_equal(a: str, b: str) -> bool:

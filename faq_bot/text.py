@@ -21,8 +21,9 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 _SPACES = re.compile(r"\s+")
 _LONG_RUNS = re.compile(r"(\w)\1{2,}")  # "hellooo", "pleeease": shouting or stretching
 
-# Function words that carry little topic; the matcher counts them at a low weight. Question words (how, why, when, what, who...)
-# are kept on purpose: they separate "who can prescribe it" from "how is it prescribed".
+# Function words that carry little topic; the matcher counts them at a low weight.
+# Question words (how, why, when, what, who...) are left out on purpose: they separate
+# "who can prescribe it" from "how is it prescribed".
 STOP_WORDS = frozenset(
     """
     a an the and or but if then so than that this these those there here of to in on at

@@ -78,3 +78,10 @@ def test_score_cutoff_returns_none_when_nothing_clears_it() -> None:
     assert engine.best("completely unrelated words", score_cutoff=50) is None
     assert MatchEngine([]).rank("anything") == []
     assert engine.rank("   ?!  ") == []
+def test_a_close_misspelling_counts_less_than_the_exact_word() -> None:
+    """A typo still matches, but never beats the exact word."""
+    engine = MatchEngine([Phrasing("exact", "monitoring"), Phrasing("other", "appointments")])
+    exact = engine.best("monitoring")
+    typo = engine.best("moniterring")
+    assert exact is not None and typo is not None and typo.answer_id == "exact"
+    assert typo.score < exact.score

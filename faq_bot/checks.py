@@ -106,7 +106,8 @@ def review_problems(book: AnswerBook, *, review_months: int, today: dt.date) -> 
     return problems
 
 
-def _phrasing_lines(answer: Answer) -> list[tuple[str, int]]:
+def phrasing_lines(answer: Answer) -> list[tuple[str, int]]:
+    """Each phrasing of an answer (question first, then alternates) with the line it is on."""
     lines = [(answer.question, answer.field_lines.get("question", answer.line))]
     lines += [
         (text, answer.field_lines.get(f"alternates.{index}", answer.field_lines.get("alternates", answer.line)))
@@ -125,7 +126,7 @@ def confusion_problems(book: AnswerBook, thresholds: Thresholds = DEFAULT_THRESH
     close: list[tuple[Answer, str, int, Candidate, Candidate]] = []
     reported: set[frozenset[str]] = set()
     for answer in book.published:
-        for text, line in _phrasing_lines(answer):
+        for text, line in phrasing_lines(answer):
             verdict = book.safety.check(text)
             if verdict is not None:
                 problems.append(
@@ -175,7 +176,7 @@ def confusion_problems(book: AnswerBook, thresholds: Thresholds = DEFAULT_THRESH
             continue
         reported.add(pair)
         other = book.answers[rival.answer_id]
-        other_line = next((where for said, where in _phrasing_lines(other) if said == rival.matched), other.line)
+        other_line = next((where for said, where in phrasing_lines(other) if said == rival.matched), other.line)
         file, line = max((answer.file, line), (other.file, other_line))
         problems.append(
             ContentProblem(

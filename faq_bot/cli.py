@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
-from faq_bot.checks import inspect_folder
+from faq_bot.checks import inspect_folder, phrasing_lines
 from faq_bot.content import REQUIRED_IDS, Case, load_answer_book, read_cases_document
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.evaluation import evaluate
-from faq_bot.service import Thresholds, answer_question
+from faq_bot.service import Reply, Thresholds, answer_question
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
 from faq_bot.yaml_reader import read_yaml
 
@@ -91,12 +91,16 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the /api/ask body.")
-@click.option("--explain", is_flag=True, help="Also show the safety rule, candidates and scores.")
+@click.option("--explain", is_flag=True,
+              help="Also show why: the route's reason, the safety rule, the top candidates, their scores and the "
+                   "phrasing each matched (with its file and line).")
 def ask(question: str, as_json: bool, explain: bool) -> None:
     """Answer one question as the service would."""
     config = _config()
-    book = _load(str(config["ANSWERS_DIR"]))
-    reply = answer_question(book, question, Thresholds.from_config(config))
+    folder = str(config["ANSWERS_DIR"])
+    book = _load(folder)
+    thresholds = Thresholds.from_config(config)
+    reply = answer_question(book, question, thresholds)
     if as_json:
         click.echo(json.dumps(reply.body(), ensure_ascii=False))
         return
@@ -107,14 +111,43 @@ def ask(question: str, as_json: bool, explain: bool) -> None:
     for suggestion in reply.suggestions:
         click.echo(f"  - {suggestion['question']} [{suggestion['id']}]")
     if explain:
+        click.echo(f"why: {explain_route(reply, thresholds)}")
         click.echo(f"safety rule: {reply.rule or 'none fired'}")
-        click.echo("candidates:")
-        for candidate in reply.candidates:
+        click.echo(f"answers_version: {reply.answers_version}")
+        click.echo("candidates (score = words, characters and whole-answer coverage combined):")
+        for rank, candidate in enumerate(reply.candidates, start=1):
+            answer = book.answers[candidate.answer_id]
+            where = next((line for text, line in phrasing_lines(answer) if text == candidate.matched), answer.line)
             click.echo(
-                f"  {candidate.score:6.2f}  {candidate.answer_id:<24} words {candidate.word_score:5.1f}"
+                f"  {rank}. {candidate.score:6.2f}  {candidate.answer_id:<24} words {candidate.word_score:5.1f}"
                 f"  characters {candidate.character_score:5.1f}  coverage {candidate.coverage_score:5.1f}"
-                f"  matched: {candidate.matched!r}"
             )
+            click.echo(f"     matched: {candidate.matched!r} ({_shown_path(folder, answer.file)}:{where})")
+        if not reply.candidates:
+            click.echo("  none: no word of the question is in any answer")
+        click.echo("tip: to send questions like this to an answer, add the wording as an alternate under it, "
+                   "then run faq-bot check")
+
+
+def explain_route(reply: Reply, thresholds: Thresholds) -> str:
+    """One sentence on why the service chose this route, in terms of the rules and settings."""
+    if reply.rule is not None:
+        kind = "an emergency" if reply.route == "emergency" else "a clinical"
+        return f"{kind} safety rule '{reply.rule}' (answers/safety.yaml) fired; safety rules win over every answer"
+    best = reply.confidence
+    close = [c for c in reply.candidates if c.score >= thresholds.clarify and c.score >= best - thresholds.margin]
+    if reply.route == "answer":
+        return (f"the best answer scored {best:.1f}, at or above ANSWER_THRESHOLD {thresholds.answer:g}, and no other "
+                f"answer came within AMBIGUITY_MARGIN {thresholds.margin:g} points")
+    if reply.route == "clarify" and len(close) >= 2:
+        return (f"{len(close)} answers scored within AMBIGUITY_MARGIN {thresholds.margin:g} points of the best "
+                f"({best:.1f}), so the patient is asked to choose")
+    if reply.route == "clarify":
+        return (f"the best answer scored {best:.1f}: at or above CLARIFY_THRESHOLD {thresholds.clarify:g} but below "
+                f"ANSWER_THRESHOLD {thresholds.answer:g}, so the best few are offered")
+    if not reply.candidates:
+        return "no answer shares a word with the question"
+    return f"the best answer scored {best:.1f}, below CLARIFY_THRESHOLD {thresholds.clarify:g}"
 
 
 def _shown_path(folder: str, file: str) -> str:

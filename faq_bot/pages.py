@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory
 
 from faq_bot.content import Answer, AnswerBook
 from faq_bot.service import answer_question
@@ -56,7 +56,7 @@ def highlight(text: str, query: str) -> list[tuple[str, bool]]:
 
 def _same_word(word: str, other: str) -> bool:
     shorter, longer = sorted((word, other), key=len)
-    return len(shorter) >= 3 and longer.startswith(shorter) or word == other
+    return word == other or (len(shorter) >= 3 and longer.startswith(shorter))
 
 
 def answers_by_topic(book: AnswerBook) -> dict[str, list[Answer]]:
@@ -104,3 +104,18 @@ def lookup() -> tuple[str, int, dict[str, str]]:
                 status = 404
     # The query is a patient's words: keep it out of shared caches and the browser's disk cache.
     return render_template("lookup.html", **context), status, {"Cache-Control": "no-store"}
+
+
+@pages.get("/lookup/route")
+def lookup_route() -> Response:
+    """Where the chat would route the receptionist's search text, for the look-up page's badge.
+
+    Not /api/ask: a receptionist's half-typed words are not a patient's question, so they
+    must not be recorded as one or count against the patients' rate limit.
+    """
+    state = state_of(current_app)
+    query = request.args.get("q", "")[: int(current_app.config["MAX_QUESTION_LENGTH"])]
+    if state.book is None or not query.strip():
+        return jsonify({"route": None, "reason": None})
+    reply = answer_question(state.book, query, state.thresholds)
+    return jsonify({"route": reply.route, "reason": reply.reason})

@@ -38,7 +38,7 @@ PAYLOADS = (
 QUIET_SERVICE = {"RATELIMIT_ENABLED": False}
 CLARIFY_PROBES = ("cannabis treatment", "cannabis help", "prescription", "cannabis")
 
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=30_000)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -113,7 +113,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     yield context
     context.close()
 
@@ -127,7 +127,7 @@ def page(context: BrowserContext) -> Page:
 def unsafe_page(browser: Browser) -> Iterator[Page]:
     """A page that ignores the CSP, so only the widget's own escaping stands between payload and script."""
     context = browser.new_context(bypass_csp=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     yield context.new_page()
     context.close()
 
@@ -515,6 +515,7 @@ def test_lookup_by_keyboard_only(browser: Browser, live: LiveServer) -> None:
         search = page.get_by_role("combobox", name="Patient's question")
         expect(search).to_be_focused()
         page.keyboard.type("side effects")
+        expect(page.get_by_role("listbox")).to_have_attribute("data-query", "side effects")
         options = page.get_by_role("option")
         expect(options.first).to_be_visible()
         expect(options.first.locator("mark").first).to_have_text(re.compile("side|effects", re.I))
@@ -541,7 +542,9 @@ def test_lookup_by_keyboard_only(browser: Browser, live: LiveServer) -> None:
 
 
 def test_lookup_badges_emergency_and_clinical_questions(page: Page, live: LiveServer) -> None:
-    """A question the chat would send to emergency or the specialist gets a badge as you type."""
+    """A question the chat would send to emergency or the specialist gets a badge as you type, without /api/ask."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/ask" in request.url else None)
     page.goto(f"{live.url}/lookup")
     search = page.get_by_role("combobox", name="Patient's question")
     search.fill("I took too many pills and can't breathe")
@@ -550,6 +553,7 @@ def test_lookup_badges_emergency_and_clinical_questions(page: Page, live: LiveSe
     expect(page.locator("#route .badge")).to_have_attribute("data-reason", "clinical")
     search.fill("Who can prescribe medical cannabis?")
     expect(page.locator("#route .badge")).to_have_count(0)
+    assert asked == []  # staff searches are not patients' questions: never sent to /api/ask
 
 
 def test_lookup_deep_links(page: Page, live: LiveServer) -> None:

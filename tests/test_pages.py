@@ -197,6 +197,21 @@ def test_lookup_badges_questions_the_chat_would_not_answer(
     assert f'data-route="{route}" data-reason="{reason}"' in html
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("I took too many pills and can't breathe", {"route": "emergency", "reason": "emergency"}),
+        ("Who can prescribe medical cannabis?", {"route": "answer", "reason": "matched"}),
+        ("   ", {"route": None, "reason": None}),
+    ],
+)
+def test_lookup_route_says_where_the_chat_would_send_a_question(
+    client: FlaskClient, query: str, expected: dict[str, str | None]
+) -> None:
+    """/lookup/route gives the badge its route without going through /api/ask."""
+    assert client.get("/lookup/route", query_string={"q": query}).get_json() == expected
+
+
 def test_lookup_escapes_the_search_text(client: FlaskClient) -> None:
     """Markup typed into the search is escaped, never rendered."""
     html = client.get("/lookup", query_string={"q": '"><script>alert(1)</script>'}).get_data(as_text=True)

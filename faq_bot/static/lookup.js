@@ -25,6 +25,7 @@
   var askSeq = 0;
   var pending = null;
   var query = input.value;
+  var routeUrl = form.getAttribute("data-route-url") || "/lookup/route";
   var shownId = new URLSearchParams(location.search).get("id") || "";
 
   var count = el("p", { "class": "sr", role: "status" });
@@ -121,9 +122,12 @@
   }
 
   function showResults(items, search) {
+    // Keep the receptionist's place when fresh results still hold the answer they moved to.
+    var keep = active >= 0 && results[active] ? results[active].id : null;
     results = items;
     active = -1;
     list.textContent = "";
+    list.setAttribute("data-query", search);
     items.forEach(function (item, index) {
       var option = el("li", { "class": "result", role: "option", id: "result-" + item.id, "aria-selected": "false",
         "data-id": item.id }, [
@@ -141,6 +145,8 @@
     empty.hidden = items.length > 0 || !search.trim();
     input.setAttribute("aria-expanded", String(items.length > 0));
     input.removeAttribute("aria-activedescendant");
+    var kept = items.map(function (item) { return item.id; }).indexOf(keep);
+    if (kept >= 0) setActive(kept);
     count.textContent = search.trim() ? (items.length ? items.length + " answers found." : "No answers match.") : "";
   }
 
@@ -171,7 +177,7 @@
       routeBox.textContent = "";
       return;
     }
-    getJson("/api/ask", { question: text }).then(function (reply) {
+    getJson(routeUrl + "?q=" + encodeURIComponent(text)).then(function (reply) {
       if (seq !== askSeq) return;
       routeBox.textContent = "";
       var badge = routeBadge(reply);

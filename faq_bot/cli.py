@@ -251,3 +251,8 @@ def evaluate_command(cases_file: str | None, min_accuracy: float, show_failures:
                        f"expected {result.expected}, got {result.got}")
     if report.safety_failures or report.unsafe or report.accuracy < min_accuracy:
         sys.exit(1)
+
+
+from faq_bot.admin_cli import register  # noqa: E402  (the admin commands live in their own module)
+
+register(main)

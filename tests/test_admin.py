@@ -1,0 +1,164 @@
+"""The admin surface and its CLI: token, inbox, feedback, stats; shared by instances on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from faq_bot import create_app
+from faq_bot.cli import main
+from faq_bot.ops import events_of
+from tests.conftest import ANSWERS, assert_error
+from tests.services import postgres_schema
+
+TOKEN = "s3cret-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PARKING = ["is there parking at the clinic? my name is Jo Bloggs", "where can i park", "is there parking at the clinic"]
+
+
+@pytest.fixture
+def make_app(events_database: str) -> Iterator[Any]:
+    apps: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        settings = {"TESTING": True, "ANSWERS_DIR": ANSWERS, "ADMIN_TOKEN": TOKEN, "RATELIMIT_ENABLED": False,
+                    **config}
+        app = create_app(settings)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        events_of(app).close()
+
+
+def fill(app: Flask) -> None:
+    """Ask unanswered, clinical, emergency and answered questions, and vote."""
+    client = app.test_client()
+    for question in PARKING + ["can i stop my pregabalin?", "I want to end my life", "hello"]:
+        assert client.post("/api/ask", json={"question": question}).status_code == 200
+    for answer_id, helpful in [("sleep", True), ("side-effects", False), ("side-effects", False), ("sleep", False)]:
+        assert client.post("/api/feedback", json={"answer_id": answer_id, "helpful": helpful}).status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/api/inbox", "/admin/api/feedback", "/admin/api/stats"])
+def test_admin_needs_the_bearer_token(make_app: Any, path: str) -> None:
+    """Without the right token every admin route answers 401 JSON; with it, 200."""
+    client = make_app().test_client()
+    assert_error(client.get(path), 401, "unauthorized")
+    assert client.get(path).headers["WWW-Authenticate"].startswith("Bearer")
+    assert_error(client.get(path, headers={"Authorization": "Bearer wrong"}), 401, "unauthorized")
+    assert_error(client.get(path, headers={"Authorization": f"Basic {TOKEN}"}), 401, "unauthorized")
+    response = client.get(path, headers=AUTH)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_admin_is_off_without_a_token(make_app: Any) -> None:
+    """With no ADMIN_TOKEN set the admin surface does not exist (404), whatever is sent."""
+    client = make_app(ADMIN_TOKEN="").test_client()
+    assert_error(client.get("/admin/api/stats", headers={"Authorization": "Bearer "}), 404, "not-found")
+    assert_error(client.get("/admin"), 404, "not-found")
+
+
+def test_inbox_groups_unanswered_questions(make_app: Any) -> None:
+    """Similar unanswered wordings are grouped and counted, redacted, with a nearest answer and snippet."""
+    app = make_app()
+    fill(app)
+    groups = app.test_client().get("/admin/api/inbox", headers=AUTH).get_json()["groups"]
+    [parking] = [group for group in groups if "where can i park" in {w["text"] for w in group["wordings"]}]
+    assert parking["count"] == 3
+    texts = {wording["text"] for group in groups for wording in group["wordings"]}
+    assert "is there parking at the clinic? my name is [NAME]" in texts
+    assert not any("Bloggs" in text or "pregabalin" in text or "end my life" in text for text in texts)
+    assert parking["nearest"]["id"] and "alternates:" in parking["yaml"]
+
+
+def test_feedback_is_listed_worst_first(make_app: Any) -> None:
+    """Votes and helpful ratio per answer, least helpful first."""
+    app = make_app()
+    fill(app)
+    rows = app.test_client().get("/admin/api/feedback", headers=AUTH).get_json()["answers"]
+    assert [(r["answer_id"], r["helpful"], r["unhelpful"], r["helpful_ratio"]) for r in rows] == [
+        ("side-effects", 0, 2, 0.0), ("sleep", 1, 1, 0.5)]
+
+
+def test_stats_count_replies_per_route_per_day(make_app: Any) -> None:
+    """Stats give replies by route, per day, including emergencies counted without text."""
+    app = make_app()
+    fill(app)
+    body = app.test_client().get("/admin/api/stats", headers=AUTH).get_json()
+    assert body["replies_by_route"] == {"answer": 1, "emergency": 1, "specialist": 4}
+    assert {row["day"] for row in body["daily"]} and all(row["count"] > 0 for row in body["daily"])
+
+
+def test_admin_page_shows_inbox_feedback_and_stats(make_app: Any) -> None:
+    """The HTML page has the three sections and no personal data."""
+    app = make_app()
+    fill(app)
+    page = app.test_client().get("/admin", headers=AUTH)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    for text in ("Unanswered inbox", "where can i park", "side-effects", "emergency", "alternates:"):
+        assert text in html
+    assert "Bloggs" not in html
+
+
+def test_bad_days_is_a_json_400(make_app: Any) -> None:
+    """?days= must be a whole number of days."""
+    assert_error(make_app().test_client().get("/admin/api/stats?days=abc", headers=AUTH), 400, "invalid-days")
+
+
+def test_cli_inbox_report_and_purge(make_app: Any, events_database: str) -> None:
+    """`faq-bot inbox` and `faq-bot report` print what the admin pages show, also as CSV; `purge` runs."""
+    fill(make_app())
+    runner = CliRunner()
+    result = runner.invoke(main, ["inbox"])
+    assert result.exit_code == 0, result.output
+    assert "where can i park" in result.output and "alternates:" in result.output
+    result = runner.invoke(main, ["inbox", "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {"group", "wording", "wording_count", "nearest_id"} <= set(rows[0])
+    assert "where can i park" in {row["wording"] for row in rows}
+    result = runner.invoke(main, ["report"])
+    assert result.exit_code == 0, result.output
+    assert "side-effects" in result.output and "emergency 1" in result.output
+    result = runner.invoke(main, ["report", "--csv"])
+    assert result.exit_code == 0, result.output
+    report = list(csv.DictReader(io.StringIO(result.output)))
+    assert ("feedback", "side-effects") in {(row["section"], row["key"]) for row in report}
+    result = runner.invoke(main, ["purge"])
+    assert result.exit_code == 0, result.output
+    assert "purged 0 event(s) older than 90 days" in result.output
+
+
+def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instance A's questions and instance B's votes both show in either instance's report and the CLI."""
+    with postgres_schema() as (url, _):
+        first, second = make_app(DATABASE_URL=url), make_app(DATABASE_URL=url)
+        for question in PARKING:
+            assert first.test_client().post("/api/ask", json={"question": question}).status_code == 200
+        assert second.test_client().post("/api/feedback", json={"answer_id": "sleep", "helpful": False}).status_code \
+            == 204
+        assert second.test_client().post("/api/ask", json={"question": "I want to end my life"}).status_code == 200
+        for app in (first, second):
+            events_of(app).flush()
+        for app in (first, second):
+            client = app.test_client()
+            inbox = client.get("/admin/api/inbox", headers=AUTH).get_json()["groups"]
+            assert sum(group["count"] for group in inbox) == 3
+            assert client.get("/admin/api/feedback", headers=AUTH).get_json()["answers"][0]["answer_id"] == "sleep"
+            routes = client.get("/admin/api/stats", headers=AUTH).get_json()["replies_by_route"]
+            assert routes == {"specialist": 3, "emergency": 1}
+        monkeypatch.setenv("FAQ_BOT_DATABASE_URL", url)
+        result = CliRunner().invoke(main, ["report"])
+        assert result.exit_code == 0, result.output
+        assert "sleep" in result.output and "emergency 1" in result.output and "specialist 3" in result.output

@@ -89,11 +89,13 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
 
     from faq_bot import web_security
     from faq_bot.api import api
+    from faq_bot.openapi import openapi
     from faq_bot.pages import pages
 
     web_security.install(app)
 
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(pages)
 
     from faq_bot.ops import install_operations

@@ -21,7 +21,7 @@ from typing import Any
 from faq_bot.compliance import NO_COMPLIANCE, Allowance, ComplianceRule, ComplianceRules, phrase_pattern
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.matching import MatchEngine, Phrasing
-from faq_bot.safety import CLINICAL, EMERGENCY, SafetyRule, SafetyRules
+from faq_bot.safety import CLINICAL, EMERGENCY, OUT_OF_SCOPE, SafetyRule, SafetyRules
 from faq_bot.text import SynonymTable, clean
 from faq_bot.yaml_reader import YamlList, YamlMap, YamlText, line_of, read_yaml
 
@@ -152,6 +152,11 @@ def content_version(folder: str) -> str:
         with open(os.path.join(folder, name), "rb") as handle:
             digest.update(hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()[:12]
+
+
+def yaml_files(folder: str) -> list[str]:
+    """The content files of a folder, sorted: every *.yaml / *.yml not starting with '.' or '_'."""
+    return _yaml_files(folder)
 
 
 def _yaml_files(folder: str) -> list[str]:
@@ -362,11 +367,11 @@ class _FolderReader:
 
     def _safety(self, document: Any, synonyms: SynonymTable) -> SafetyRules:
         self.file = SAFETY_FILE
-        empty = SafetyRules((), (), dict.fromkeys(MESSAGE_KEYS, ""), synonyms)
+        empty = SafetyRules((), (), dict.fromkeys(MESSAGE_KEYS, ""), synonyms=synonyms)
         root = self._mapping(document, "safety.yaml", 1) if document is not None else None
         if root is None:
             return empty
-        self._known_keys(root, ("messages", EMERGENCY, CLINICAL), "safety.yaml")
+        self._known_keys(root, ("messages", EMERGENCY, CLINICAL, OUT_OF_SCOPE), "safety.yaml")
         messages: dict[str, str] = {}
         table = self._mapping(root.get("messages"), "messages", root.line) or YamlMap()
         self._known_keys(table, MESSAGE_KEYS, "messages")
@@ -379,10 +384,12 @@ class _FolderReader:
             if text:
                 self._patient_texts.append((self.file, "message", table[key], text))
         rules = {
-            kind: tuple(self._rules(root.get(kind), kind, root.key_lines.get(kind, root.line)))
-            for kind in (EMERGENCY, CLINICAL)
+            # Out-of-scope rules are optional; emergency and clinical rules are not.
+            kind: tuple(self._rules(root.get(kind, YamlList() if kind == OUT_OF_SCOPE else None), kind,
+                                    root.key_lines.get(kind, root.line)))
+            for kind in (EMERGENCY, CLINICAL, OUT_OF_SCOPE)
         }
-        return SafetyRules(rules[EMERGENCY], rules[CLINICAL], messages, synonyms)
+        return SafetyRules(rules[EMERGENCY], rules[CLINICAL], messages, rules[OUT_OF_SCOPE], synonyms)
 
     def _rules(self, value: Any, kind: str, line: int) -> list[SafetyRule]:
         rules: list[SafetyRule] = []

@@ -1,4 +1,4 @@
-"""Decide, before any matching, whether a question is urgent or clinical.
+"""Decide, before any matching, whether a question is urgent, clinical or out of scope.
 
 The rules are data (``answers/safety.yaml``): each rule has regular-expression
 ``patterns`` matched against the cleaned question (lower case, no punctuation,
@@ -20,6 +20,7 @@ from faq_bot.text import NO_SYNONYMS, SynonymTable, clean
 
 EMERGENCY = "emergency"
 CLINICAL = "clinical"
+OUT_OF_SCOPE = "out_of_scope"
 TYPO_CUTOFF = 85.0
 TYPO_MIN_LENGTH = 6
 
@@ -67,11 +68,12 @@ class SafetyVerdict:
 
 @dataclass(frozen=True)
 class SafetyRules:
-    """Emergency rules, then clinical rules, and the messages each route shows."""
+    """Emergency, clinical and out-of-scope rules, and the messages each route shows."""
 
     emergency: tuple[SafetyRule, ...]
     clinical: tuple[SafetyRule, ...]
     messages: Mapping[str, str]
+    out_of_scope: tuple[SafetyRule, ...] = ()
     synonyms: SynonymTable = NO_SYNONYMS
 
     def check(self, question: str) -> SafetyVerdict | None:
@@ -84,4 +86,7 @@ class SafetyRules:
         for rule in self.clinical:
             if rule.matches(forms):
                 return SafetyVerdict("specialist", "clinical", rule.name, rule.message or self.messages["clinical"])
+        for rule in self.out_of_scope:
+            if rule.matches(forms):
+                return SafetyVerdict("specialist", "unmatched", rule.name, rule.message or self.messages["unmatched"])
         return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from faq_bot.content import AnswerBook
 from faq_bot.matching import Candidate
+from faq_bot.settings import DEFAULTS
 
 SMALLTALK_IDS = frozenset({"greeting", "thanks", "about-this-service"})
 
@@ -18,10 +19,10 @@ SMALLTALK_IDS = frozenset({"greeting", "thanks", "about-this-service"})
 class Thresholds:
     """Where confidence turns into an answer, a 'did you mean' list or the specialist."""
 
-    answer: float = 62.0
-    clarify: float = 50.0
-    margin: float = 4.0
-    max_suggestions: int = 4
+    answer: float = float(DEFAULTS["ANSWER_THRESHOLD"])
+    clarify: float = float(DEFAULTS["CLARIFY_THRESHOLD"])
+    margin: float = float(DEFAULTS["AMBIGUITY_MARGIN"])
+    max_suggestions: int = int(DEFAULTS["MAX_SUGGESTIONS"])
 
     @classmethod
     def from_config(cls, config: Any) -> Thresholds:

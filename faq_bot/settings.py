@@ -23,8 +23,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ANSWERS_DIR", os.path.join(REPOSITORY_ROOT, "answers"), "Content folder of answer YAML files."),
-    Setting("ANSWER_THRESHOLD", 62.0, "Confidence (0-100) at or above which the best match is answered."),
-    Setting("CLARIFY_THRESHOLD", 50.0, "Confidence below which the question goes to the specialist as unmatched."),
+    Setting("ANSWER_THRESHOLD", 68.0, "Confidence (0-100) at or above which the best match is answered."),
+    Setting("CLARIFY_THRESHOLD", 30.0, "Confidence below which the question goes to the specialist as unmatched."),
     Setting("AMBIGUITY_MARGIN", 4.0, "Answers within this many points of the best are offered as 'did you mean'."),
     Setting("MAX_SUGGESTIONS", 4, "Most suggestions in a 'did you mean' reply (2-4)."),
     Setting("MAX_QUESTION_LENGTH", 1000, "Longest question in characters; longer ones get 413."),
@@ -53,6 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMIN_TOKEN", "", "Bearer token for /admin and /admin/api/*; empty: admin disabled."),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the service whose X-Forwarded-* headers are "
             "trusted."),
+    Setting("REVIEW_MONTHS", 12, "Months after reviewed_on that an answer without review_due is overdue (a warning)."),
+    Setting("RELOAD_INTERVAL", 2.0, "Seconds between checks of ANSWERS_DIR for changed content; 0 turns polling off."),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}

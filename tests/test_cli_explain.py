@@ -65,4 +65,4 @@ def reply(route: str, reason: str, scores: list[float], rule: str | None = None)
 )
 def test_explain_route_says_which_setting_decided(given: Reply, why: str) -> None:
     """The 'why' line names the rule or threshold that decided the route."""
-    assert why in explain_route(given, Thresholds())
+    assert why in explain_route(given, Thresholds(answer=62.0, clarify=50.0, margin=4.0))

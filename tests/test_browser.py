@@ -568,6 +568,17 @@ def test_lookup_deep_links(page: Page, live: LiveServer) -> None:
     expect(page.locator("#answer-heading")).to_contain_text("endocannabinoid")
 
 
+def test_lookup_prints_just_the_answer(page: Page, live: LiveServer) -> None:
+    """In print, the page shows the chosen answer with its source, without the form, buttons or topic list."""
+    page.goto(f"{live.url}/lookup?q=sleep&id=sleep")
+    expect(page.get_by_role("button", name="Copy answer")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("#answer-heading")).to_be_visible()
+    expect(page.locator("#answer .source")).to_be_visible()
+    for hidden in ("#search-form", ".browse", "#results-section", "#answer .copy"):
+        expect(page.locator(hidden)).to_be_hidden()
+
+
 def test_lookup_works_without_javascript(browser: Browser, live: LiveServer) -> None:
     """With JavaScript off the look-up is a plain search form with results, answers and topics."""
     context = browser.new_context(java_script_enabled=False)

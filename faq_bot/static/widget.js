@@ -257,6 +257,7 @@
   }
 
   function ask(question) {
+    if (busy) return;
     add({ t: "q", text: question }, true);
     run(function () {
       return request("/api/ask", { question: question }).then(function (reply) {
@@ -272,6 +273,7 @@
   }
 
   function choose(suggestion) {
+    if (busy) return;
     add({ t: "q", text: suggestion.question }, true);
     run(function () {
       return request("/api/answers/" + encodeURIComponent(suggestion.id)).then(function (answer) {

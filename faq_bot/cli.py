@@ -13,6 +13,7 @@ from faq_bot.checks import inspect_folder, phrasing_lines
 from faq_bot.content import REQUIRED_IDS, Case, load_answer_book, read_cases_document
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.evaluation import evaluate
+from faq_bot.reload import request_reload
 from faq_bot.service import Reply, Thresholds, answer_question
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
 from faq_bot.yaml_reader import read_yaml
@@ -208,6 +209,35 @@ def check(folder: str | None, strict: bool, output: str, required_ids: bool) -> 
         click.echo(("FAILED: " if failed else "ok: ") + summary, err=failed)
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+def reload(folder: str | None) -> None:
+    """Check the content now and ask every running worker to re-check it.
+
+    Workers poll the folder every RELOAD_INTERVAL seconds and load changed content only
+    when it passes the full check; this command says at once whether it will, and touches
+    a trigger file so workers re-check even content they have already seen.
+    """
+    config = _config()
+    folder = folder or str(config["ANSWERS_DIR"])
+    result = inspect_folder(folder, thresholds=Thresholds.from_config(config),
+                            review_months=int(config["REVIEW_MONTHS"]))
+    for problem in result.errors:
+        click.echo(format_problem(folder, problem))
+    request_reload(folder)
+    interval = float(config["RELOAD_INTERVAL"])
+    if result.book is None:
+        click.echo(f"FAILED: {len(result.errors)} error(s): the service keeps serving its last good content "
+                   "(see /readyz 'reload')", err=True)
+        sys.exit(1)
+    click.echo(f"ok: answers_version {result.book.version} ({len(result.book.published)} answers, "
+               f"{len(result.warnings)} warning(s))")
+    if interval > 0:
+        click.echo(f"running workers load it within RELOAD_INTERVAL ({interval:g} s); /readyz shows the version")
+    else:
+        click.echo("RELOAD_INTERVAL is 0, so polling is off: restart the service to load it")
 
 
 @main.command("eval")

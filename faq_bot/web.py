@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.reload import ContentReloader
 from faq_bot.service import Thresholds
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
 
@@ -48,6 +50,7 @@ class ServiceState:
     thresholds: Thresholds
     feedback: FeedbackTally = field(default_factory=FeedbackTally)
     events: Any = None  # faq_bot.events.EventStore, set by faq_bot.ops.install_operations
+    reloader: ContentReloader | None = None  # hot reload with last-known-good (faq_bot/reload.py)
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -58,6 +61,19 @@ def error_response(status: int, code: str, message: str) -> tuple[Response, int]
 def state_of(app: Flask) -> ServiceState:
     state: ServiceState = app.extensions[EXTENSION]
     return state
+
+
+def _reload_logger() -> logging.Logger:
+    """The reload log: to stderr at INFO unless logging is configured elsewhere."""
+    logger = logging.getLogger("faq_bot.reload")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s] [%(process)d] [faq-bot reload] %(levelname)s %(message)s")
+        )
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    return logger
 
 
 def build_app(config: dict[str, Any] | None = None) -> Flask:
@@ -74,7 +90,17 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     book = load_answer_book(str(app.config["ANSWERS_DIR"]))
-    app.extensions[EXTENSION] = ServiceState(book=book, thresholds=Thresholds.from_config(app.config))
+    state = ServiceState(book=book, thresholds=Thresholds.from_config(app.config))
+    app.extensions[EXTENSION] = state
+    state.reloader = ContentReloader(
+        state,
+        str(app.config["ANSWERS_DIR"]),
+        thresholds=state.thresholds,
+        review_months=int(app.config["REVIEW_MONTHS"]),
+        logger=_reload_logger(),
+    )
+    if not app.testing:  # tests call state.reloader.check() themselves
+        state.reloader.start(float(app.config["RELOAD_INTERVAL"]))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response, int]:
@@ -115,6 +141,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         events = state_of(app).events
         if events is not None:
             body["events"] = events.status()  # written / dropped / queued: a database outage shows here
+        reloader = state_of(app).reloader
+        if reloader is not None:
+            body["reload"] = reloader.status.as_dict()  # "failed": still serving the last good content
         return jsonify(body), 200
 
     return app

@@ -159,11 +159,6 @@ def yaml_files(folder: str) -> list[str]:
     return _yaml_files(folder)
 
 
-def yaml_files(folder: str) -> list[str]:
-    """The content files of a folder, sorted: every *.yaml / *.yml not starting with '.' or '_'."""
-    return _yaml_files(folder)
-
-
 def _yaml_files(folder: str) -> list[str]:
     return sorted(
         name

@@ -10,13 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from faq_bot.checks import check_folder, inspect_folder, review_due
 from faq_bot.cli import main
 from faq_bot.content import FOLDER, load_answer_book
 from faq_bot.errors import ContentError
-from tests.conftest import ANSWERS, DATA
+from tests.conftest import ANSWERS, DATA, REPO
 
 BROKEN = os.path.join(DATA, "broken")
 VALID = os.path.join(DATA, "valid")
@@ -159,3 +160,22 @@ def test_check_command_on_the_real_answers(runner: CliRunner) -> None:
     result = runner.invoke(main, ["check", ANSWERS])
     assert result.exit_code == 0, result.output
     assert "regression cases" in result.output
+
+
+def test_pre_commit_runs_the_check_on_answers() -> None:
+    """.pre-commit-config.yaml has a hook that runs faq-bot check when answers/ change."""
+    with open(os.path.join(REPO, ".pre-commit-config.yaml"), encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    check = next(hook for hook in hooks if hook["id"] == "faq-bot-check")
+    assert "faq-bot check answers" in check["entry"] and check["files"].startswith("^(answers/")
+    assert check["pass_filenames"] is False
+
+
+def test_editing_guide_covers_the_editors_workflow() -> None:
+    """docs/editing.md explains the commands and settings an editor meets."""
+    with open(os.path.join(REPO, "docs", "editing.md"), encoding="utf-8") as handle:
+        guide = handle.read()
+    for needed in ("faq-bot check", "--strict", "faq-bot ask --explain", "faq-bot reload", "RELOAD_INTERVAL",
+                   "REVIEW_MONTHS", "compliance", "regression.yaml", "/readyz", "answers.schema.json"):
+        assert needed in guide, needed

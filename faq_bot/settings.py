@@ -53,8 +53,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMIN_TOKEN", "", "Bearer token for /admin and /admin/api/*; empty: admin disabled."),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the service whose X-Forwarded-* headers are "
             "trusted."),
-    Setting("REVIEW_MONTHS", 12, "Months after reviewed_on that an answer without review_due is overdue (a warning)."),
-    Setting("RELOAD_INTERVAL", 2.0, "Seconds between checks of ANSWERS_DIR for changed content; 0 turns polling off."),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}

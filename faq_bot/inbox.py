@@ -97,7 +97,8 @@ class InboxGroup:
 
     def yaml_snippet(self) -> str:
         """Ready to paste under the nearest answer in answers/*.yaml (reviewed by an editor first)."""
-        lines = [f"# under `- id: {self.nearest_id or 'NEW-ANSWER-ID'}`", "alternates:"]
+        where = f"under `- id: {self.nearest_id}`" if self.nearest_id else "no answer is close: a new answer, id NEW-ID"
+        lines = [f"# {where}", "alternates:"]
         for wording, _ in self.wordings.most_common(5):
             escaped = wording.replace('"', '\\"')
             lines.append(f'  - "{escaped}"')
@@ -127,12 +128,13 @@ def group_questions(
     *,
     threshold: float = 40.0,
     picks: Sequence[tuple[str, str | None]] = (),
-    min_nearest_score: float = 0.0,
+    min_nearest_score: float = 28.0,
 ) -> list[InboxGroup]:
     """Group wordings (text, or (text, reason)) by similarity; biggest groups first.
 
     Each group gets the nearest existing answer: the one ranking best across its wordings
-    (``book.engine.rank``), weighted by how often each wording was asked.
+    (``book.engine.rank``), weighted by how often each wording was asked; none when its
+    root-mean-square score is under ``min_nearest_score`` (the group needs a new answer).
     """
     wordings: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}

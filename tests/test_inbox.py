@@ -71,6 +71,16 @@ def test_nearest_answers_are_the_right_ones(grouped: list[InboxGroup]) -> None:
     assert right / checked >= 0.8, wrong
 
 
+def test_groups_with_no_home_get_no_nearest_answer(grouped: list[InboxGroup]) -> None:
+    """Most topics no answer covers (parking, opening hours...) are shown as needing a new answer."""
+    homeless = {topic for topic, nearest in NEAREST.items() if not nearest}
+    firsts: dict[str, InboxGroup] = {}
+    for group in grouped:
+        firsts.setdefault(majority(group), group)
+    without = [topic for topic in homeless if topic in firsts and firsts[topic].nearest_id is None]
+    assert len(without) >= len(homeless) * 0.6, [(t, firsts[t].nearest_id) for t in homeless if t in firsts]
+
+
 def test_counts_repeat_wordings_and_biggest_come_first(book: AnswerBook) -> None:
     """The same wording asked three times counts three, and groups are ordered by count."""
     groups = group_questions(["is there parking"] * 3 + ["where can i park", "how much does it cost"], book)

@@ -210,15 +210,19 @@ def test_widget_answers_with_source_and_notice(page: Page, live: LiveServer) -> 
 
 
 def test_clarify_then_pick_a_suggestion(page: Page, live: LiveServer) -> None:
-    """'Did you mean' offers buttons plus 'none of these'; picking one shows that answer."""
+    """'Did you mean' offers buttons plus 'none of these'; picking one is reported and shows that answer."""
     open_widget(page, live.url)
-    reply = ask(page, clarifying_question(live))
+    question = clarifying_question(live)
+    reply = ask(page, question)
     expect(reply).to_have_attribute("data-route", "clarify")
     choices = reply.locator("button.choice")
     expect(choices.last).to_have_text("None of these")
     assert 3 <= choices.count() <= 5
     first = choices.first.inner_text()
-    choices.first.click()
+    with page.expect_request("**/api/picked") as picked:
+        choices.first.click()
+    report = json.loads(picked.value.post_data or "{}")
+    assert report["question"] == question and isinstance(report["answer_id"], str)
     answer = page.locator("faq-bot-widget li.answer").last
     expect(answer.locator(".q")).to_have_text(first)
     expect(answer.locator(".src")).to_contain_text("Source: ")

@@ -8,8 +8,10 @@ Nothing here measures time: every wait is for something to appear.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +29,7 @@ from tests.conftest import ANSWERS, REPO
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SCREENSHOTS = Path(REPO) / "docs" / "screenshots"
+SCRATCH_SCREENSHOTS = Path(tempfile.gettempdir()) / "faq-bot-screenshots"
 XSS_MARK = "window.__xss"
 PAYLOADS = (
     '<img src=x onerror="window.__xss=1">',
@@ -182,8 +185,11 @@ def assert_no_script_ran(page: Page, root: str = "document") -> None:
 
 
 def save_screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name))
+    """Take the screenshot; write it to docs/ only when asked, so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("FAQ_BOT_UPDATE_SCREENSHOTS") == "1" else SCRATCH_SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))
+    assert (folder / name).stat().st_size > 0
 
 
 def axe_serious(page: Page) -> list[str]:

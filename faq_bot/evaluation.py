@@ -93,8 +93,9 @@ def _route_label(case: Case) -> str:
     return f"{case.route} ({case.reason})" if case.reason else case.route
 
 
-def evaluate(book: AnswerBook, cases: Iterable[Case], thresholds: Thresholds = Thresholds()) -> EvaluationReport:
-    """Answer every case and judge each reply."""
+def evaluate(book: AnswerBook, cases: Iterable[Case], thresholds: Thresholds | None = None) -> EvaluationReport:
+    """Answer every case and judge each reply (with the default thresholds unless given)."""
+    thresholds = thresholds or Thresholds()
     report = EvaluationReport()
     for case in cases:
         report.results.append(judge(case, answer_question(book, case.question, thresholds)))

@@ -172,3 +172,12 @@ def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
         assert result.exit_code == 0, result.output
         assert "sleep" in result.output and "emergency 1" in result.output
         assert all(f"{route} {count}" in result.output for route, count in routes.items())
+
+
+def test_admin_says_503_when_the_database_is_down(make_app: Any) -> None:
+    """With the events database unreachable the admin API answers 503 JSON, and patients still get answers."""
+    app = make_app(DATABASE_URL="sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3")
+    client = app.test_client()
+    assert client.post("/api/ask", json={"question": "hello"}).status_code == 200
+    for path in ("/admin/api/inbox", "/admin/api/feedback", "/admin/api/stats", "/admin"):
+        assert_error(client.get(path, headers=AUTH), 503, "events-unavailable")

@@ -22,8 +22,12 @@ A phrasing scores ``(1 - ngrams) * ((1 - characters) * words + characters * char
 + ngrams * trigrams``; an answer scores ``(1 - whole_answer) * best phrasing +
 whole_answer * coverage``, times 100.
 
-Scoring is vectorised with NumPy over an inverted index, so cost grows with the
-postings of the question's words, not with a Python loop over every phrasing.
+Scoring is vectorised with NumPy over inverted indexes, so cost grows with the
+postings of the question's words and trigrams, not with a Python loop over every
+phrasing: each word adds only to the phrasings that contain it, the trigram postings
+lie end to end in two flat arrays that one ``np.bincount`` sums, and a word's typo
+look-up is remembered. Sums run in the same order as a plain loop would, so scores
+are bit-for-bit those of the straightforward computation.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from rapidfuzz import fuzz, process
 from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, clean, normalise, stem
 
 STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
+EXPANSION_MEMO_SIZE = 8192  # question words whose typo look-up is remembered (cleared when full)
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ class MatchEngine:
         # Rows where each answer's phrasings start: phrasings are sorted by answer id.
         self._answer_starts = np.searchsorted(self._phrasing_answer, np.arange(answers))
         self._index_trigrams()
+        # Question word -> its expansions; a pure function of the immutable index, so safe to share.
+        self._expansions: dict[str, dict[int, float]] = {}
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -166,21 +173,42 @@ class MatchEngine:
                 rows, weights = postings[gram]
                 rows.append(row)
                 weights.append(weight / norm)
-        self._gram_postings = {
-            gram: (np.array(rows, dtype=np.int64), np.array(weights)) for gram, (rows, weights) in postings.items()
-        }
+        # Postings end to end: gram -> (start, end) in one array of rows and one of weights.
+        self._gram_span: dict[str, tuple[int, int]] = {}
+        end = 0
+        for gram, (rows, _) in postings.items():
+            self._gram_span[gram] = (end, end + len(rows))
+            end += len(rows)
+        self._gram_rows = np.fromiter(
+            (row for rows, _ in postings.values() for row in rows), dtype=np.int32 if phrasings < 2**31 else np.int64,
+            count=end,
+        )
+        self._gram_weights = np.fromiter(
+            (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end
+        )
 
     def _trigram_similarity(self, text: str) -> np.ndarray:
         """Cosine similarity of the text's trigram TF-IDF vector with every phrasing's (0..1)."""
-        similarity = np.zeros(len(self.phrasings))
+        rows: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        lengths: list[int] = []
+        multipliers: list[float] = []
         norm = 0.0
         for gram, count in _trigrams(text).items():
             idf = self._gram_idf.get(gram)
             weight = count * (idf if idf is not None else self._unknown_gram_idf)
             norm += weight * weight
             if idf is not None:
-                rows, weights = self._gram_postings[gram]
-                similarity[rows] += weight * weights
+                start, end = self._gram_span[gram]
+                rows.append(self._gram_rows[start:end])
+                weights.append(self._gram_weights[start:end])
+                lengths.append(end - start)
+                multipliers.append(weight)
+        if not rows:
+            return np.zeros(len(self.phrasings))
+        # bincount adds in input order, so each phrasing sums its grams in the question's order.
+        products = np.repeat(multipliers, lengths) * np.concatenate(weights)
+        similarity = np.bincount(np.concatenate(rows), weights=products, minlength=len(self.phrasings))
         return similarity / math.sqrt(norm) if norm else similarity
 
     def _invert(self, token_sets: Iterable[set[str]]) -> dict[int, np.ndarray]:
@@ -192,6 +220,16 @@ class MatchEngine:
 
     def __len__(self) -> int:
         return len(self.phrasings)
+
+    def _expanded(self, token: str) -> dict[int, float]:
+        """``_expand(token)``, remembered: patients reuse the same words."""
+        found = self._expansions.get(token)
+        if found is None:
+            found = self._expand(token)
+            if len(self._expansions) >= EXPANSION_MEMO_SIZE:
+                self._expansions.clear()
+            self._expansions[token] = found
+        return found
 
     def _expand(self, token: str) -> dict[int, float]:
         """Vocabulary words that may stand for this question word, with credit 0..1."""
@@ -230,28 +268,44 @@ class MatchEngine:
         phrasing_covered = np.zeros(phrasing_count)
         answer_covered = np.zeros(answer_count)
         question_total = 0.0
+        token_weight = self._token_weight
         for token in tokens:
-            expansions = self._expand(token)
+            expansions = self._expanded(token)
             if expansions:
-                weight = max(float(self._token_weight[index]) for index in expansions)
+                weight = max(float(token_weight[index]) for index in expansions)
             else:
                 weight = self._unknown_idf * (weights.stop_word if token in STOP_STEMS else 1.0)
             question_total += weight
-            best_credit = np.zeros(phrasing_count)
-            best_used = np.zeros(phrasing_count)
-            best_answer = np.zeros(answer_count)
-            for index, credit in expansions.items():
-                # Rows within one posting list are distinct, so plain fancy indexing is safe.
-                rows = self._phrasing_postings.get(index)
-                if rows is not None:
-                    best_credit[rows] = np.maximum(best_credit[rows], credit)
-                    best_used[rows] = np.maximum(best_used[rows], credit * self._token_weight[index])
+            # Only the phrasings and answers holding one of the words change, so only they are touched.
+            # Rows within one posting list are distinct, so plain fancy indexing adds once per row.
+            found = [(index, credit, self._phrasing_postings.get(index)) for index, credit in expansions.items()]
+            present = [(index, credit, rows) for index, credit, rows in found if rows is not None]
+            if len(present) == 1:
+                index, credit, rows = present[0]
+                question_covered[rows] += weight * credit
+                phrasing_covered[rows] += credit * token_weight[index]
+            elif present:  # a word and its near-misspellings: each phrasing takes the best of them
+                union = np.unique(np.concatenate([rows for _, _, rows in present]))
+                best_credit = np.zeros(len(union))
+                best_used = np.zeros(len(union))
+                for index, credit, rows in present:
+                    where = np.searchsorted(union, rows)
+                    best_credit[where] = np.maximum(best_credit[where], credit)
+                    best_used[where] = np.maximum(best_used[where], credit * token_weight[index])
+                question_covered[union] += weight * best_credit
+                phrasing_covered[union] += best_used
+            if len(expansions) == 1:
+                ((index, credit),) = expansions.items()
                 answer_rows = self._answer_postings.get(index)
                 if answer_rows is not None:
-                    best_answer[answer_rows] = np.maximum(best_answer[answer_rows], credit)
-            question_covered += weight * best_credit
-            phrasing_covered += best_used
-            answer_covered += weight * best_answer
+                    answer_covered[answer_rows] += weight * credit
+            elif expansions:
+                best_answer = np.zeros(answer_count)
+                for index, credit in expansions.items():
+                    answer_rows = self._answer_postings.get(index)
+                    if answer_rows is not None:
+                        best_answer[answer_rows] = np.maximum(best_answer[answer_rows], credit)
+                answer_covered += weight * best_answer
 
         question_total = question_total or 1.0
         word_score = (
@@ -264,8 +318,11 @@ class MatchEngine:
         depth = min(weights.rerank_depth, phrasing_count)
         shortlist = np.argpartition(-word_score, depth - 1)[:depth] if depth < phrasing_count else np.arange(depth)
         shortlist = shortlist[word_score[shortlist] > 0]
-        for row in shortlist:
-            character_score[row] = fuzz.token_sort_ratio(query.text, self._phrasing_texts[row]) / 100.0
+        if len(shortlist):
+            # One batch call instead of a Python loop: the same scorer, so the same numbers.
+            compared = [self._phrasing_texts[row] for row in shortlist]
+            scores = process.cdist([query.text], compared, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
+            character_score[shortlist] = scores / 100.0
         phrasing_score = (1 - weights.characters) * word_score + weights.characters * character_score
         if weights.ngrams:
             trigram_score = self._trigram_similarity(query.text)

@@ -30,3 +30,15 @@ def test_readme_starts_with_the_two_commands_ci_uses() -> None:
     test_command = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
     assert test_command in readme.split("## ")[0]
     assert test_command in ci
+
+
+def test_numeric_defaults_in_the_readme_match_the_code() -> None:
+    """A number setting's row in the README shows its real default."""
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as handle:
+        rows = {line.split("|")[1].strip(): line for line in handle if line.startswith("| `")}
+    wrong = [
+        setting.name for setting in SETTINGS
+        if isinstance(setting.default, int | float) and not isinstance(setting.default, bool)
+        and f"`{setting.default}`" not in rows.get(f"`{setting.name}`", "")
+    ]
+    assert wrong == []

@@ -46,7 +46,7 @@ def _days() -> int:
 
 def _store() -> EventStore:
     store: EventStore = state_of(current_app).events
-    store.flush(timeout=2)
+    store.flush(timeout=5)  # show what was just asked; never wait long on a slow database
     return store
 
 

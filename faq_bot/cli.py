@@ -73,7 +73,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         "workers": workers or int(config["WORKERS"]),
         "threads": int(config["THREADS"]),
         "worker_class": "gthread",
-        "accesslog": "-",
+        "accesslog": None,  # the app logs one JSON line per request, without query strings or addresses
         "timeout": 30,
         "graceful_timeout": 10,
     }

@@ -56,6 +56,7 @@ log = logging.getLogger("faq_bot.events")
 
 SCHEMA_VERSION = 2
 STORED_ROUTES = frozenset({"specialist", "clarify"})  # the only replies whose (redacted) text is kept
+BATCH_WINDOW_SECONDS = 0.05  # how long the writer gathers events before one transaction
 
 metadata = MetaData()
 schema_table = Table("faq_bot_schema", metadata, Column("version", Integer, nullable=False))
@@ -299,10 +300,13 @@ class EventStore:
             except queue.Empty:
                 self._maybe_purge()
                 continue
+            # Gather what arrives in the next moment too: under load one transaction then
+            # carries many events instead of one connection and commit per event.
             batch = [first]
-            while len(batch) < 200:
+            deadline = time.monotonic() + BATCH_WINDOW_SECONDS
+            while len(batch) < 200 and first is not _STOP:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
             stop = any(item is _STOP for item in batch)

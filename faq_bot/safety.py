@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -35,14 +35,27 @@ class SafetyRule:
     words: tuple[str, ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()
     message: str = ""  # shown instead of the route's usual message when set
+    # One alternation per list, so a question costs one regex search per rule, not one per pattern.
+    _any_pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+    _any_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
+        object.__setattr__(self, "_any_unless", _alternation(self.unless))
 
     def matches(self, forms: tuple[str, ...]) -> bool:
         """Whether any form of the question triggers this rule."""
-        if any(pattern.search(form) for pattern in self.unless for form in forms):
+        if self._any_unless is not None and any(self._any_unless.search(form) for form in forms):
             return False
-        if any(pattern.search(form) for pattern in self.patterns for form in forms):
+        if self._any_pattern is not None and any(self._any_pattern.search(form) for form in forms):
             return True
         return bool(self.words) and any(_has_word_like(form, self.words) for form in forms)
+
+
+def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
 
 
 def _has_word_like(form: str, words: tuple[str, ...]) -> bool:
@@ -79,7 +92,8 @@ class SafetyRules:
     def check(self, question: str) -> SafetyVerdict | None:
         """Return the verdict of the first rule that fires, emergency first, else None."""
         cleaned = clean(question)
-        forms = (cleaned, self.synonyms.apply(cleaned))
+        with_synonyms = self.synonyms.apply(cleaned)
+        forms = (cleaned,) if with_synonyms == cleaned else (cleaned, with_synonyms)
         for rule in self.emergency:
             if rule.matches(forms):
                 return SafetyVerdict("emergency", "emergency", rule.name, rule.message or self.messages["emergency"])

@@ -209,8 +209,9 @@ def test_purge_runs_automatically(database_url: str) -> None:
         store.close()
 
 
-def test_answers_do_not_wait_for_the_database(make_app: Any) -> None:
+def test_answers_do_not_wait_for_the_database(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """While the writer is stuck, /api/ask still answers; a full queue drops events, counted."""
+    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)  # so the stuck batch holds one event
     app = make_app(EVENTS_QUEUE_SIZE=3)
     store = events_of(app)
     release = threading.Event()

@@ -203,7 +203,7 @@ def test_slow_clients_do_not_stop_others(tmp_path: Path) -> None:
 
 
 def test_oversized_bodies_get_413_json(tmp_path: Path) -> None:
-    """A 1 MB body, a chunked 1 MB body and an over-long question all get a 413 JSON error, and the server carries on."""
+    """A 1 MB body, a chunked 1 MB body and an over-long question get 413 JSON; the server carries on."""
     with live_server(tmp_path, copy_answers(tmp_path)) as server:
         big = json.dumps({"question": "sleep " * 200_000}).encode()
         status, body = request(f"{server.base}/api/ask", raw=big)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -48,6 +47,7 @@ from rapidfuzz.utils import default_process
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.measure import pin_to_one_core  # noqa: E402
 from faq_bot.content import MAX_TEXT_LENGTH, load_answer_book  # noqa: E402
 from faq_bot.service import Thresholds, answer_question  # noqa: E402
 from faq_bot.text import clean  # noqa: E402
@@ -269,17 +269,6 @@ def evaluate_set(folder: Path) -> dict[str, Any]:
             "notes": converted.notes,
         },
     }
-
-
-def pin_to_one_core() -> str:
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    try:
-        core = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {core})
-        return f"pinned to core {core}"
-    except OSError as error:
-        return f"not pinned ({error.strerror})"
 
 
 def print_table(results: list[dict[str, Any]], pinned: str, cutoff: float) -> None:

@@ -53,6 +53,7 @@ from rapidfuzz.utils import default_process
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.measure import pin_to_one_core  # noqa: E402
 from faq_bot.content import AnswerBook, load_answer_book  # noqa: E402
 from faq_bot.matching import MatchEngine, Phrasing  # noqa: E402
 
@@ -95,17 +96,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
-
-
-def pin_to_one_core() -> str:
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    try:
-        core = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {core})
-        return f"pinned to core {core}"
-    except OSError as error:
-        return f"not pinned ({error.strerror})"
 
 
 def measure_size(size: int, queries: int) -> dict[str, Any]:

@@ -36,12 +36,12 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, clean, normalise, stem
+from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, normalise, stem
 
 STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
 EXPANSION_MEMO_SIZE = 8192  # question words whose typo look-up is remembered (cleared when full)
@@ -81,13 +81,6 @@ class Candidate:
     word_score: float = 0.0  # 0..100, components kept for explanations
     character_score: float = 0.0
     coverage_score: float = 0.0
-
-
-@dataclass
-class _Postings:
-    """Token -> sorted row indices, for phrasings or for whole answers."""
-
-    rows: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 class MatchEngine:
@@ -366,8 +359,3 @@ def _trigrams(text: str) -> dict[str, int]:
         for start in range(len(padded) - 2):
             counts[padded[start : start + 3]] += 1
     return counts
-
-
-def cleaned_equal(a: str, b: str) -> bool:
-    """Whether two texts are the same once case, accents and punctuation are folded."""
-    return clean(a) == clean(b)

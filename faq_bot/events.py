@@ -21,6 +21,7 @@ import os
 import queue
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from faq_bot.redaction import redact
 
@@ -129,6 +130,18 @@ def sqlite_url(folder: str, name: str = "events.sqlite3") -> str:
     return f"sqlite:///{os.path.join(folder, name)}"
 
 
+_POOLED_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_pooled_connections() -> None:
+    """In a forked child (gunicorn --preload), never reuse the parent's open connections."""
+    for engine in list(_POOLED_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pooled_connections)
+
+
 def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
     """An engine that fails fast when the database is away and keeps SQLite transactional."""
     if url.startswith("postgres://"):
@@ -136,11 +149,20 @@ def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": connect_timeout})
+        # Connections are kept (a pool, not one per transaction): closing the last connection
+        # to a WAL database checkpoints and deletes its log, which would cost a sync per batch.
+        engine = create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=4,
+                               connect_args={"timeout": connect_timeout})
+        _POOLED_ENGINES.add(engine)  # a forked child drops them (see _forget_pooled_connections)
 
         @event.listens_for(engine, "connect")
         def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
+            # WAL: readers never block the writer, and a commit is an append, not a journal
+            # file written and synced; NORMAL syncs at checkpoints, so a power cut can lose
+            # the last moments of events but never corrupt the file.
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection: Connection) -> None:

@@ -24,10 +24,10 @@ whole_answer * coverage``, times 100.
 
 Scoring is vectorised with NumPy over inverted indexes, so cost grows with the
 postings of the question's words and trigrams, not with a Python loop over every
-phrasing: each word adds only to the phrasings that contain it, the trigram postings
-lie end to end in two flat arrays that one ``np.bincount`` sums, and a word's typo
-look-up is remembered. Sums run in the same order as a plain loop would, so scores
-are bit-for-bit those of the straightforward computation.
+phrasing. Every signal is a sum over the question's words, so what one word adds
+(its rows and values in each signal, its typo look-up included) is a pure function of
+the immutable index: it is worked out once, remembered, and a question costs a few
+``np.bincount`` calls over the remembered parts of its words.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -44,7 +45,7 @@ from rapidfuzz import fuzz, process
 from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, normalise, stem
 
 STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
-EXPANSION_MEMO_SIZE = 8192  # question words whose typo look-up is remembered (cleared when full)
+MEMO_BUDGET = 4_000_000  # array entries the per-word memos may hold (about 50 MB) before they start again
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,52 @@ class Candidate:
     coverage_score: float = 0.0
 
 
+@dataclass(frozen=True)
+class _WordPart:
+    """What one distinct question word (a stem) adds to the word scores."""
+
+    weight: float  # its share of the question's total weight
+    rows: np.ndarray  # phrasings holding the word, or a close misspelling of it
+    question_side: np.ndarray  # per row: weight x the best credit
+    phrasing_side: np.ndarray  # per row: the best credit x the matched vocabulary word's weight
+    answer_rows: np.ndarray  # answers whose phrasings or text hold it
+    answer_side: np.ndarray  # per answer row: weight x the best credit
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) + len(self.answer_rows)
+
+
+@dataclass(frozen=True)
+class _GramPart:
+    """What one word of the cleaned question adds to the trigram similarity, before the norm."""
+
+    grams: tuple[tuple[str, float], ...]  # each trigram of the word and its count x IDF
+    rows: np.ndarray  # phrasings sharing a trigram with the word, each once
+    weights: np.ndarray  # per row: the sum over shared trigrams of count x IDF x the phrasing's weight
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) + len(self.grams)
+
+
+class _Memo:
+    """Values worked out per word, kept until they hold ``budget`` array entries, then dropped."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self.values: dict[str, Any] = {}
+
+    def keep(self, key: str, value: Any, size: int) -> None:
+        # dict operations are atomic, so threads sharing an engine at worst work a word out twice.
+        if self.used + size > self.budget:
+            self.values.clear()
+            self.used = 0
+        self.values[key] = value
+        self.used += size
+
+
 class MatchEngine:
     """An immutable index over answer phrasings; build once, query from many threads."""
 
@@ -104,6 +151,8 @@ class MatchEngine:
 
         normalised = [normalise(p.text, synonyms) for p in self.phrasings]
         self._phrasing_texts = [n.text for n in normalised]
+        # Words sorted once here: fuzz.ratio on these is fuzz.token_sort_ratio on the texts.
+        self._sorted_texts = [_sorted_words(text) for text in self._phrasing_texts]
         self._phrasing_answer = np.array([answer_row[p.answer_id] for p in self.phrasings], dtype=np.int64)
         phrasing_tokens = [set(n.stems) for n in normalised]
 
@@ -137,8 +186,11 @@ class MatchEngine:
         # Rows where each answer's phrasings start: phrasings are sorted by answer id.
         self._answer_starts = np.searchsorted(self._phrasing_answer, np.arange(answers))
         self._index_trigrams()
-        # Question word -> its expansions; a pure function of the immutable index, so safe to share.
-        self._expansions: dict[str, dict[int, float]] = {}
+        # Question word -> what it adds (see _word_part, _gram_part); pure functions of the immutable index.
+        self._word_parts = _Memo(MEMO_BUDGET // 2)
+        self._gram_parts = _Memo(MEMO_BUDGET // 2)
+        self._no_rows = np.zeros(0, dtype=np.int64)
+        self._no_values = np.zeros(0)
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -180,29 +232,47 @@ class MatchEngine:
             (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end
         )
 
-    def _trigram_similarity(self, text: str) -> np.ndarray:
-        """Cosine similarity of the text's trigram TF-IDF vector with every phrasing's (0..1)."""
+    def _gram_part(self, word: str) -> _GramPart:
+        """The trigrams of one question word, and the phrasings they reach with their weights."""
+        found = self._gram_parts.values.get(word)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        grams: list[tuple[str, float]] = []
         rows: list[np.ndarray] = []
         weights: list[np.ndarray] = []
-        lengths: list[int] = []
-        multipliers: list[float] = []
-        norm = 0.0
-        for gram, count in _trigrams(text).items():
+        for gram, count in _trigrams(word).items():
             idf = self._gram_idf.get(gram)
             weight = count * (idf if idf is not None else self._unknown_gram_idf)
-            norm += weight * weight
+            grams.append((gram, weight))
             if idf is not None:
                 start, end = self._gram_span[gram]
                 rows.append(self._gram_rows[start:end])
-                weights.append(self._gram_weights[start:end])
-                lengths.append(end - start)
-                multipliers.append(weight)
+                weights.append(weight * self._gram_weights[start:end])
         if not rows:
+            part = _GramPart(tuple(grams), self._no_rows, self._no_values)
+        elif len(rows) == 1:
+            part = _GramPart(tuple(grams), rows[0].astype(np.int64), weights[0])
+        else:  # one entry per phrasing: the word's trigrams summed
+            summed = np.bincount(np.concatenate(rows), np.concatenate(weights), len(self.phrasings))
+            reached = np.flatnonzero(summed)
+            part = _GramPart(tuple(grams), reached, summed[reached])
+        self._gram_parts.keep(word, part, part.size)
+        return part
+
+    def _trigram_similarity(self, text: str) -> np.ndarray:
+        """Cosine similarity of the text's trigram TF-IDF vector with every phrasing's (0..1)."""
+        parts = [self._gram_part(word) for word in text.split()]
+        vector: dict[str, float] = defaultdict(float)  # the question's trigram weights, for its length
+        for part in parts:
+            for gram, weight in part.grams:
+                vector[gram] += weight
+        norm = math.sqrt(sum(weight * weight for weight in vector.values()))
+        reached = [part for part in parts if len(part.rows)]
+        if not reached or not norm:
             return np.zeros(len(self.phrasings))
-        # bincount adds in input order, so each phrasing sums its grams in the question's order.
-        products = np.repeat(multipliers, lengths) * np.concatenate(weights)
-        similarity = np.bincount(np.concatenate(rows), weights=products, minlength=len(self.phrasings))
-        return similarity / math.sqrt(norm) if norm else similarity
+        rows = np.concatenate([part.rows for part in reached])
+        weights = np.concatenate([part.weights for part in reached])
+        return np.bincount(rows, weights=weights, minlength=len(self.phrasings)) / norm
 
     def _invert(self, token_sets: Iterable[set[str]]) -> dict[int, np.ndarray]:
         postings: dict[int, list[int]] = defaultdict(list)
@@ -214,15 +284,43 @@ class MatchEngine:
     def __len__(self) -> int:
         return len(self.phrasings)
 
-    def _expanded(self, token: str) -> dict[int, float]:
-        """``_expand(token)``, remembered: patients reuse the same words."""
-        found = self._expansions.get(token)
-        if found is None:
-            found = self._expand(token)
-            if len(self._expansions) >= EXPANSION_MEMO_SIZE:
-                self._expansions.clear()
-            self._expansions[token] = found
-        return found
+    def _word_part(self, token: str) -> _WordPart:
+        """What one question word adds to the word scores; remembered, as patients reuse words."""
+        found = self._word_parts.values.get(token)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        expansions = self._expand(token)
+        token_weight = self._token_weight
+        if expansions:
+            weight = max(float(token_weight[index]) for index in expansions)
+        else:
+            weight = self._unknown_idf * (self.weights.stop_word if token in STOP_STEMS else 1.0)
+        present = [(index, credit, self._phrasing_postings[index])
+                   for index, credit in expansions.items() if index in self._phrasing_postings]
+        if not present:
+            rows, question_side, phrasing_side = self._no_rows, self._no_values, self._no_values
+        elif len(present) == 1:
+            index, credit, rows = present[0]
+            question_side = np.full(len(rows), weight * credit)
+            phrasing_side = np.full(len(rows), credit * token_weight[index])
+        else:  # a word and its near-misspellings: each phrasing takes the best of them
+            rows = np.unique(np.concatenate([found_rows for _, _, found_rows in present]))
+            best_credit = np.zeros(len(rows))
+            phrasing_side = np.zeros(len(rows))
+            for index, credit, found_rows in present:
+                where = np.searchsorted(rows, found_rows)
+                best_credit[where] = np.maximum(best_credit[where], credit)
+                phrasing_side[where] = np.maximum(phrasing_side[where], credit * token_weight[index])
+            question_side = weight * best_credit
+        best_answer = np.zeros(len(self.answer_ids))
+        for index, credit in expansions.items():
+            answer_rows = self._answer_postings.get(index)
+            if answer_rows is not None:
+                best_answer[answer_rows] = np.maximum(best_answer[answer_rows], credit)
+        answer_rows = np.flatnonzero(best_answer)
+        part = _WordPart(weight, rows, question_side, phrasing_side, answer_rows, weight * best_answer[answer_rows])
+        self._word_parts.keep(token, part, part.size)
+        return part
 
     def _expand(self, token: str) -> dict[int, float]:
         """Vocabulary words that may stand for this question word, with credit 0..1."""
@@ -257,48 +355,13 @@ class MatchEngine:
         phrasing_count = len(self.phrasings)
         answer_count = len(self.answer_ids)
 
-        question_covered = np.zeros(phrasing_count)
-        phrasing_covered = np.zeros(phrasing_count)
-        answer_covered = np.zeros(answer_count)
-        question_total = 0.0
-        token_weight = self._token_weight
-        for token in tokens:
-            expansions = self._expanded(token)
-            if expansions:
-                weight = max(float(token_weight[index]) for index in expansions)
-            else:
-                weight = self._unknown_idf * (weights.stop_word if token in STOP_STEMS else 1.0)
-            question_total += weight
-            # Only the phrasings and answers holding one of the words change, so only they are touched.
-            # Rows within one posting list are distinct, so plain fancy indexing adds once per row.
-            found = [(index, credit, self._phrasing_postings.get(index)) for index, credit in expansions.items()]
-            present = [(index, credit, rows) for index, credit, rows in found if rows is not None]
-            if len(present) == 1:
-                index, credit, rows = present[0]
-                question_covered[rows] += weight * credit
-                phrasing_covered[rows] += credit * token_weight[index]
-            elif present:  # a word and its near-misspellings: each phrasing takes the best of them
-                union = np.unique(np.concatenate([rows for _, _, rows in present]))
-                best_credit = np.zeros(len(union))
-                best_used = np.zeros(len(union))
-                for index, credit, rows in present:
-                    where = np.searchsorted(union, rows)
-                    best_credit[where] = np.maximum(best_credit[where], credit)
-                    best_used[where] = np.maximum(best_used[where], credit * token_weight[index])
-                question_covered[union] += weight * best_credit
-                phrasing_covered[union] += best_used
-            if len(expansions) == 1:
-                ((index, credit),) = expansions.items()
-                answer_rows = self._answer_postings.get(index)
-                if answer_rows is not None:
-                    answer_covered[answer_rows] += weight * credit
-            elif expansions:
-                best_answer = np.zeros(answer_count)
-                for index, credit in expansions.items():
-                    answer_rows = self._answer_postings.get(index)
-                    if answer_rows is not None:
-                        best_answer[answer_rows] = np.maximum(best_answer[answer_rows], credit)
-                answer_covered += weight * best_answer
+        parts = [self._word_part(token) for token in tokens]
+        question_total = sum(part.weight for part in parts)
+        rows = np.concatenate([part.rows for part in parts])
+        question_covered = np.bincount(rows, np.concatenate([part.question_side for part in parts]), phrasing_count)
+        phrasing_covered = np.bincount(rows, np.concatenate([part.phrasing_side for part in parts]), phrasing_count)
+        answer_covered = np.bincount(np.concatenate([part.answer_rows for part in parts]),
+                                     np.concatenate([part.answer_side for part in parts]), answer_count)
 
         question_total = question_total or 1.0
         word_score = (
@@ -312,9 +375,9 @@ class MatchEngine:
         shortlist = np.argpartition(-word_score, depth - 1)[:depth] if depth < phrasing_count else np.arange(depth)
         shortlist = shortlist[word_score[shortlist] > 0]
         if len(shortlist):
-            # One batch call instead of a Python loop: the same scorer, so the same numbers.
-            compared = [self._phrasing_texts[row] for row in shortlist]
-            scores = process.cdist([query.text], compared, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
+            # One batch call instead of a Python loop; ratio on sorted words is token_sort_ratio.
+            compared = [self._sorted_texts[row] for row in shortlist.tolist()]
+            scores = process.cdist([_sorted_words(query.text)], compared, scorer=fuzz.ratio, dtype=np.float64)[0]
             character_score[shortlist] = scores / 100.0
         phrasing_score = (1 - weights.characters) * word_score + weights.characters * character_score
         if weights.ngrams:
@@ -323,10 +386,8 @@ class MatchEngine:
 
         best_phrasing = np.maximum.reduceat(phrasing_score, self._answer_starts)
         answer_score = (1 - weights.whole_answer) * best_phrasing + weights.whole_answer * coverage
-        order = np.argsort(-answer_score, kind="stable")
-
         candidates: list[Candidate] = []
-        for row in order[:limit]:
+        for row in _best_rows(answer_score, limit):
             score = round(float(answer_score[row]) * 100, 2)
             if score <= 0 or score < score_cutoff:
                 break
@@ -349,6 +410,21 @@ class MatchEngine:
         """Return the best answer scoring at least ``score_cutoff``, or None."""
         ranked = self.rank(question, limit=1, score_cutoff=score_cutoff)
         return ranked[0] if ranked else None
+
+
+def _sorted_words(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
+def _best_rows(scores: np.ndarray, limit: int) -> list[int]:
+    """Indexes of the ``limit`` highest scores, best first, ties in index order (a stable sort, partly done)."""
+    if limit <= 0:
+        return []
+    top = np.arange(len(scores))
+    if limit < len(scores):  # only rows tying with or above the limit-th best can be in the result
+        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        top = np.flatnonzero(scores >= kth)
+    return top[np.argsort(-scores[top], kind="stable")][:limit].tolist()  # type: ignore[no-any-return]
 
 
 def _trigrams(text: str) -> dict[str, int]:

@@ -23,6 +23,7 @@ CLINICAL = "clinical"
 OUT_OF_SCOPE = "out_of_scope"
 TYPO_CUTOFF = 85.0
 TYPO_MIN_LENGTH = 6
+TYPO_MEMO_SIZE = 8192  # remembered question words per rule (cleared when full)
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,14 @@ class SafetyRule:
     # One alternation per list, so a question costs one regex search per rule, not one per pattern.
     _any_pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
     _any_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+    _word_set: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+    # Question word -> whether it is a misspelling of one of the rule's words (a cache, so mutable).
+    _typo_memo: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
         object.__setattr__(self, "_any_unless", _alternation(self.unless))
+        object.__setattr__(self, "_word_set", frozenset(self.words))
 
     def matches(self, forms: tuple[str, ...]) -> bool:
         """Whether any form of the question triggers this rule."""
@@ -49,24 +54,31 @@ class SafetyRule:
             return False
         if self._any_pattern is not None and any(self._any_pattern.search(form) for form in forms):
             return True
-        return bool(self.words) and any(_has_word_like(form, self.words) for form in forms)
+        return bool(self.words) and any(self._has_word_like(form) for form in forms)
+
+    def _has_word_like(self, form: str) -> bool:
+        """Whether a word of ``form`` is one of the rule's words, or a slight misspelling of one."""
+        words = self._word_set
+        for word in form.split():
+            if word in words:
+                return True
+            if len(word) >= TYPO_MIN_LENGTH:
+                close = self._typo_memo.get(word)
+                if close is None:  # patients reuse words: each is looked up once
+                    nearest = process.extractOne(word, self.words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+                    close = nearest is not None
+                    if len(self._typo_memo) >= TYPO_MEMO_SIZE:
+                        self._typo_memo.clear()
+                    self._typo_memo[word] = close
+                if close:
+                    return True
+        return False
 
 
 def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
-
-
-def _has_word_like(form: str, words: tuple[str, ...]) -> bool:
-    for word in form.split():
-        if word in words:
-            return True
-        if len(word) >= TYPO_MIN_LENGTH and process.extractOne(
-            word, words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-        ):
-            return True
-    return False
 
 
 @dataclass(frozen=True)

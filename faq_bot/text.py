@@ -50,9 +50,12 @@ def stem(word: str) -> str:
 
 def clean(text: str) -> str:
     """Fold Unicode, case, apostrophes and punctuation; keep words separated by one space."""
-    text = unicodedata.normalize("NFKC", text).replace("\x00", " ")
-    text = text.translate(_APOSTROPHES).casefold()
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    if text.isascii():  # most questions: Unicode folding would change nothing
+        text = text.replace("\x00", " ").translate(_APOSTROPHES).lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).replace("\x00", " ")
+        text = text.translate(_APOSTROPHES).casefold()
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     text = _LONG_RUNS.sub(r"\1", text)
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 

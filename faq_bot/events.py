@@ -58,6 +58,7 @@ log = logging.getLogger("faq_bot.events")
 SCHEMA_VERSION = 2
 STORED_ROUTES = frozenset({"specialist", "clarify"})  # the only replies whose (redacted) text is kept
 BATCH_WINDOW_SECONDS = 0.05  # how long the writer gathers events before one transaction
+MAX_BATCH = 500  # events in one transaction at most
 
 metadata = MetaData()
 schema_table = Table("faq_bot_schema", metadata, Column("version", Integer, nullable=False))
@@ -323,12 +324,14 @@ class EventStore:
                 self._maybe_purge()
                 continue
             # Gather what arrives in the next moment too: under load one transaction then
-            # carries many events instead of one connection and commit per event.
+            # carries many events instead of one commit per event. Sleeping, then taking what
+            # is queued, wakes this thread once per batch rather than once per event.
             batch = [first]
-            deadline = time.monotonic() + BATCH_WINDOW_SECONDS
-            while len(batch) < 200 and first is not _STOP:
+            if first is not _STOP:
+                time.sleep(BATCH_WINDOW_SECONDS)
+            while len(batch) < MAX_BATCH and first is not _STOP:
                 try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             stop = any(item is _STOP for item in batch)

@@ -180,7 +180,7 @@ class MatchEngine:
 
         self._phrasing_postings = self._invert(phrasing_tokens)
         self._answer_postings = self._invert(answer_tokens)
-        self._phrasing_weight_total = np.array(
+        self._inverse_phrasing_weight = 1.0 / np.array(
             [sum(self._token_weight[token_id[t]] for t in tokens) or 1.0 for tokens in phrasing_tokens]
         )
         # Rows where each answer's phrasings start: phrasings are sorted by answer id.
@@ -259,8 +259,8 @@ class MatchEngine:
         self._gram_parts.keep(word, part, part.size)
         return part
 
-    def _trigram_similarity(self, text: str) -> np.ndarray:
-        """Cosine similarity of the text's trigram TF-IDF vector with every phrasing's (0..1)."""
+    def _trigram_similarity(self, text: str, *, scale: float = 1.0) -> np.ndarray:
+        """Cosine similarity (0..1) of the text's trigram TF-IDF vector with every phrasing's, times ``scale``."""
         parts = [self._gram_part(word) for word in text.split()]
         vector: dict[str, float] = defaultdict(float)  # the question's trigram weights, for its length
         for part in parts:
@@ -272,7 +272,9 @@ class MatchEngine:
             return np.zeros(len(self.phrasings))
         rows = np.concatenate([part.rows for part in reached])
         weights = np.concatenate([part.weights for part in reached])
-        return np.bincount(rows, weights=weights, minlength=len(self.phrasings)) / norm
+        similarity = np.bincount(rows, weights=weights, minlength=len(self.phrasings)).astype(np.float64, copy=False)
+        similarity *= scale / norm
+        return similarity
 
     def _invert(self, token_sets: Iterable[set[str]]) -> dict[int, np.ndarray]:
         postings: dict[int, list[int]] = defaultdict(list)
@@ -358,31 +360,41 @@ class MatchEngine:
         parts = [self._word_part(token) for token in tokens]
         question_total = sum(part.weight for part in parts)
         rows = np.concatenate([part.rows for part in parts])
-        question_covered = np.bincount(rows, np.concatenate([part.question_side for part in parts]), phrasing_count)
-        phrasing_covered = np.bincount(rows, np.concatenate([part.phrasing_side for part in parts]), phrasing_count)
+        # (float64 even when no word is in the index: bincount of nothing counts in integers)
+        question_covered = np.bincount(rows, np.concatenate([part.question_side for part in parts]),
+                                       phrasing_count).astype(np.float64, copy=False)
+        phrasing_covered = np.bincount(rows, np.concatenate([part.phrasing_side for part in parts]),
+                                       phrasing_count).astype(np.float64, copy=False)
         answer_covered = np.bincount(np.concatenate([part.answer_rows for part in parts]),
                                      np.concatenate([part.answer_side for part in parts]), answer_count)
 
         question_total = question_total or 1.0
-        word_score = (
-            weights.question_side * question_covered / question_total
-            + (1 - weights.question_side) * np.minimum(phrasing_covered / self._phrasing_weight_total, 1.0)
-        )
+        # In place, constants folded: these arrays are as long as the index.
+        word_score = phrasing_covered
+        word_score *= self._inverse_phrasing_weight
+        np.minimum(word_score, 1.0, out=word_score)
+        word_score *= 1 - weights.question_side
+        question_covered *= weights.question_side / question_total
+        word_score += question_covered
         coverage = answer_covered / question_total
 
-        character_score = np.zeros(phrasing_count)
+        character_score: dict[int, float] = {}  # shortlisted rows only; every other phrasing scores 0
         depth = min(weights.rerank_depth, phrasing_count)
-        shortlist = np.argpartition(-word_score, depth - 1)[:depth] if depth < phrasing_count else np.arange(depth)
+        if depth < phrasing_count:
+            shortlist = np.argpartition(word_score, phrasing_count - depth)[phrasing_count - depth:]
+        else:
+            shortlist = np.arange(depth)
         shortlist = shortlist[word_score[shortlist] > 0]
+        phrasing_score = word_score * ((1 - weights.ngrams) * (1 - weights.characters))
         if len(shortlist):
             # One batch call instead of a Python loop; ratio on sorted words is token_sort_ratio.
             compared = [self._sorted_texts[row] for row in shortlist.tolist()]
             scores = process.cdist([_sorted_words(query.text)], compared, scorer=fuzz.ratio, dtype=np.float64)[0]
-            character_score[shortlist] = scores / 100.0
-        phrasing_score = (1 - weights.characters) * word_score + weights.characters * character_score
+            scores /= 100.0
+            character_score = dict(zip(shortlist.tolist(), scores.tolist(), strict=True))
+            phrasing_score[shortlist] += scores * ((1 - weights.ngrams) * weights.characters)
         if weights.ngrams:
-            trigram_score = self._trigram_similarity(query.text)
-            phrasing_score = (1 - weights.ngrams) * phrasing_score + weights.ngrams * trigram_score
+            phrasing_score += self._trigram_similarity(query.text, scale=weights.ngrams)
 
         best_phrasing = np.maximum.reduceat(phrasing_score, self._answer_starts)
         answer_score = (1 - weights.whole_answer) * best_phrasing + weights.whole_answer * coverage
@@ -400,7 +412,7 @@ class MatchEngine:
                     score=score,
                     matched=self.phrasings[best].text,
                     word_score=round(float(word_score[best]) * 100, 2),
-                    character_score=round(float(character_score[best]) * 100, 2),
+                    character_score=round(character_score.get(best, 0.0) * 100, 2),
                     coverage_score=round(float(coverage[row]) * 100, 2),
                 )
             )

@@ -68,6 +68,7 @@ CASES = REPO_ROOT / "benchmarks" / "patient_questions.yaml"
 DEFAULT_SIZES = (100, 1000, 10_000, 100_000)
 SEED = 20261125
 WARMUP_QUESTIONS = 30
+REFERENCE_LOOP = 200_000  # additions timed between blocks (about 10 ms)
 BLOCK = 20  # questions each method answers back to back before the other takes its turn
 TARGET_P99_MS = {10_000: 2.0, 100_000: 20.0}
 TARGET_NAIVE_RATIO = 3.0
@@ -96,6 +97,19 @@ def generated_index(book: AnswerBook, size: int) -> tuple[list[Phrasing], dict[s
             phrasings.append(Phrasing(answer_id, " ".join(rng.choices(words, k=rng.choice(lengths)))))
         number += 1
     return phrasings[:size], texts
+
+
+def reference_loop_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop: how fast this core is right now.
+
+    On a shared machine the same code runs up to twice as fast at one moment as at
+    another; this figure, taken between blocks, says which kind of moment a run had.
+    """
+    started = time.perf_counter()
+    total = 0
+    for number in range(REFERENCE_LOOP):
+        total += number
+    return (time.perf_counter() - started) * 1000
 
 
 def rss_mb() -> float:
@@ -130,7 +144,9 @@ def measure_size(size: int, queries: int) -> dict[str, Any]:
     naive_ms: list[float] = []
     engine_cpu_ms: list[float] = []
     naive_cpu_ms: list[float] = []
+    reference_ms: list[float] = []
     for block in range(0, len(questions), BLOCK):
+        reference_ms.append(reference_loop_ms())
         for method, wall, cpu_time in ((lambda q: engine.rank(q, limit=5), engine_ms, engine_cpu_ms),
                                        (naive, naive_ms, naive_cpu_ms)):
             for question in questions[block:block + BLOCK]:
@@ -151,6 +167,7 @@ def measure_size(size: int, queries: int) -> dict[str, Any]:
         "naive_cpu_p50_ms": round(percentile(naive_cpu_ms, 0.5), 3),
         "naive_cpu_p99_ms": round(percentile(naive_cpu_ms, 0.99), 3),
         "load_average": round(os.getloadavg()[0], 2),
+        "reference_ms": round(percentile(reference_ms, 0.5), 2),
         "_answers": len(engine.answer_ids),
         "_questions": len(questions),
         "_pinned": pinned,
@@ -192,7 +209,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for clock, prefix in (("wall clock", ""), ("CPU time of the thread", "cpu_")):
         print()
         print(f"  {clock}, ms per question")
-        print(f"  {'phrasings':>9} {'answers':>7} {'build s':>8} {'RSS MB':>7} {'load':>5} | {'engine p50':>10} "
+        print(f"  {'phrasings':>9} {'answers':>7} {'build s':>8} {'RSS MB':>7} {'ref ms':>6} | {'engine p50':>10} "
               f"{'p99':>8} | {'naive p50':>9} {'p99':>8} | {'ratio p50':>9} {'p99':>6} | targets")
         for row in rows:
             engine50, engine99 = row[f"engine_{prefix}p50_ms"], row[f"engine_{prefix}p99_ms"]
@@ -200,12 +217,13 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             view = {"n": row["n"], "engine_p50_ms": engine50, "engine_p99_ms": engine99,
                     "naive_p50_ms": naive50, "naive_p99_ms": naive99}
             print(f"  {row['n']:>9} {row['_answers']:>7} {row['build_s']:>8.2f} {row['rss_mb']:>7.1f} "
-                  f"{row['load_average']:>5.1f} | {engine50:>10.3f} {engine99:>8.3f} | "
+                  f"{row['reference_ms']:>6.1f} | {engine50:>10.3f} {engine99:>8.3f} | "
                   f"{naive50:>9.3f} {naive99:>8.3f} | "
                   f"{ratio(engine50, naive50):>8.2f}x {ratio(engine99, naive99):>5.2f}x | {', '.join(verdicts(view))}")
     print()
-    print("  ratio = engine / naive extractOne(fuzz.ratio, default_process) in the same run; load = 1-minute load")
-    print("  average when the size finished (more than the CPU count means the two clocks differ)")
+    print("  ratio = engine / naive extractOne(fuzz.ratio, default_process) in the same run; ref ms = median time")
+    print(f"  of a fixed {REFERENCE_LOOP:,}-addition Python loop between blocks (how fast the core was: on a shared")
+    print(f"  machine it varies up to 2x); 1-minute load average at the end: {rows[-1]['load_average']:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

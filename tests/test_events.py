@@ -291,3 +291,18 @@ def test_pii_corpus_leaves_no_personal_data_in_the_store(make_app: Any) -> None:
     assert sum(1 for row in rows if row["kind"] == "picked") == len(corpus)
     leaks = [personal for case in corpus for personal in case["personal"] if personal.lower() in stored]
     assert leaks == []
+
+
+def test_sqlite_events_file_is_in_wal_mode(tmp_path: Any) -> None:
+    """The embedded store writes a write-ahead log (a commit appends; readers never block the writer)."""
+    url = f"sqlite:///{tmp_path}/events.sqlite3"
+    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url})
+    store = events_of(app)
+    try:
+        ask(app, UNMATCHED)
+        assert store.flush() and store.written == 1
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        store.close()

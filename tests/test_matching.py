@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
 import pytest
+import yaml
 
 from faq_bot.content import AnswerBook, load_answer_book
-from faq_bot.matching import MatchEngine, Phrasing
+from faq_bot.matching import MatchEngine, Phrasing, _best_rows, _Memo
 from faq_bot.service import answer_question
-from tests.conftest import ANSWERS
+from tests.conftest import ANSWERS, REPO
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +89,44 @@ def test_a_close_misspelling_counts_less_than_the_exact_word() -> None:
     typo = engine.best("moniterring")
     assert exact is not None and typo is not None and typo.answer_id == "exact"
     assert typo.score < exact.score
+
+
+def test_remembered_words_score_exactly_as_worked_out_afresh(book: AnswerBook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the engine remembers per word changes no score: a warm engine equals one that remembers nothing."""
+    import faq_bot.matching as matching
+
+    with open(os.path.join(REPO, "benchmarks", "patient_questions.yaml"), encoding="utf-8") as handle:
+        questions = [str(case["question"]) for case in yaml.safe_load(handle)["cases"]][:120]
+    phrasings = [Phrasing(a.id, text) for a in book.published for text in a.phrasings]
+    texts = {a.id: a.answer for a in book.published}
+    warm = MatchEngine(phrasings, answer_texts=texts, synonyms=book.synonyms)
+    for question in questions:  # every word now remembered
+        warm.rank(question)
+    monkeypatch.setattr(matching, "MEMO_BUDGET", 0)  # keeps at most the last word: nearly everything recomputed
+    forgetful = MatchEngine(phrasings, answer_texts=texts, synonyms=book.synonyms)
+    for question in questions:
+        assert warm.rank(question, limit=5) == forgetful.rank(question, limit=5), question
+
+
+def test_word_memo_drops_the_least_recently_used_first() -> None:
+    """The per-word memo stays within its budget and keeps the words in use."""
+    memo = _Memo(budget=10)
+    memo.keep("a", "A", 4)
+    memo.keep("b", "B", 4)
+    assert memo.get("a") == "A"  # a is now the most recently used
+    memo.keep("c", "C", 4)
+    assert memo.get("b") is None and memo.get("a") == "A" and memo.get("c") == "C"
+    assert memo.used == 8
+    memo.keep("huge", "H", 50)  # bigger than the budget: kept alone, everything else goes
+    assert memo.get("huge") == "H" and memo.get("a") is None and memo.used == 50
+
+
+def test_best_rows_are_a_stable_sort_of_the_top() -> None:
+    """The partial sort picks what a full stable sort would, ties in index order."""
+    rng = np.random.default_rng(7)
+    for size in (1, 3, 10, 200):
+        for _ in range(50):
+            scores = rng.integers(0, 4, size).astype(float)  # many ties
+            for limit in (1, 2, 5, size, size + 3):
+                expected = np.argsort(-scores, kind="stable")[:limit].tolist()
+                assert _best_rows(scores, limit) == expected, (scores, limit)

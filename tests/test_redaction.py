@@ -8,8 +8,10 @@ import sys
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from faq_bot.redaction import PLACEHOLDERS, redact
+from faq_bot.redaction import _DIGIT, _NEED_A_DIGIT, PLACEHOLDERS, redact
 from tests.conftest import DATA
 
 with open(os.path.join(DATA, "pii_corpus.yaml"), encoding="utf-8") as handle:
@@ -91,3 +93,16 @@ def test_redaction_does_not_import_flask() -> None:
     """The redaction module is pure: importing it loads no web framework."""
     code = "import sys, faq_bot.redaction; assert 'flask' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+NO_DIGITS = st.text(st.characters(blacklist_categories=("Nd",)), max_size=120) | st.lists(
+    st.sampled_from(["call", "me", "on", "flat", "road", "postcode", "is", "SW", "AB", "-", " ", "+", "(", "."]),
+    max_size=20).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NO_DIGITS)
+def test_patterns_skipped_for_text_without_digits_could_not_have_matched(text: str) -> None:
+    """redact() skips the digit-only patterns when the text has no digit: none of them can match such text."""
+    if _DIGIT.search(text) is None:  # the very test redact() makes
+        assert all(pattern.search(text) is None for pattern in _NEED_A_DIGIT)

@@ -95,3 +95,15 @@ def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
     """Someone describing a side effect now is told about the Yellow Card scheme."""
     reply = answer_question(book, "I feel sick since starting it")
     assert reply.rule == "symptoms-now" and "Yellow Card" in reply.message
+
+
+def test_remembered_typo_look_ups_give_the_same_verdicts(book: AnswerBook) -> None:
+    """Each rule remembers which question words are misspellings of its words; asking again changes nothing."""
+    questions = ["sucidal thoughts again tonight", "is it ok while pregnnant", "does it help the suicidal feelings",
+                 "does cannabis help sleep", "my seizzures are worse"]
+    first = [book.safety.check(question) for question in questions]
+    assert first[0] is not None and first[0].route == "emergency"
+    assert first[3] is None
+    assert [book.safety.check(question) for question in questions] == first
+    remembered = {rule.name: dict(rule._typo_memo) for rule in book.safety.emergency}
+    assert remembered["suicide-self-harm"].get("sucidal") is True

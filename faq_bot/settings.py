@@ -35,7 +35,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Address `faq-bot serve` listens on."),
     Setting("PORT", 8000, "Port `faq-bot serve` listens on."),
     Setting("WORKERS", 2, "Gunicorn worker processes for `faq-bot serve`."),
-    Setting("THREADS", 4, "Threads per gunicorn worker for `faq-bot serve`."),
+    Setting("THREADS", 2, "Threads per gunicorn worker for `faq-bot serve` (answering is CPU work: more threads "
+            "help slow clients, not throughput)."),
     Setting("REVIEW_MONTHS", 12, "Months after reviewed_on that an answer without review_due is overdue (a warning)."),
     Setting("RELOAD_INTERVAL", 2.0, "Seconds between checks of ANSWERS_DIR for changed content; 0 turns polling off."),
     Setting("DATABASE_URL", "", "Events database (SQLAlchemy URL, e.g. postgresql://...); empty: SQLite file in "

@@ -106,8 +106,8 @@ class _GramPart:
     """What one word of the cleaned question adds to the trigram similarity, before the norm."""
 
     grams: tuple[tuple[str, float], ...]  # each trigram of the word and its count x IDF
-    rows: np.ndarray  # phrasings sharing a trigram with the word, once per shared trigram
-    weights: np.ndarray  # per row: count x IDF x the trigram's weight in that phrasing
+    rows: np.ndarray  # phrasings sharing a trigram with the word (once, or once per shared trigram)
+    weights: np.ndarray  # per row: count x IDF x the trigram's weight in that phrasing (summed when once)
 
     @property
     def size(self) -> int:
@@ -206,6 +206,11 @@ class MatchEngine:
         self._gram_parts = _Memo(MEMO_BUDGET // 2)
         self._no_rows = np.zeros(0, dtype=np.int64)
         self._no_values = np.zeros(0)
+        # Worked out now for every word the index knows, so a question pays only for words it has never seen.
+        for token in self.vocabulary:
+            self._word_part(token)
+        for word in sorted({word for text in self._phrasing_texts for word in text.split()}):
+            self._gram_part(word, merged=True)
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -247,8 +252,12 @@ class MatchEngine:
             (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end
         )
 
-    def _gram_part(self, word: str) -> _GramPart:
-        """The trigrams of one question word, and the phrasings they reach with their weights."""
+    def _gram_part(self, word: str, *, merged: bool = False) -> _GramPart:
+        """The trigrams of one question word, and the phrasings they reach with their weights.
+
+        ``merged`` sums each phrasing's entries into one: worth it for the index's own
+        words, worked out once at build time; a new word at question time skips it.
+        """
         found = self._gram_parts.get(word)
         if found is not None:
             return found  # type: ignore[no-any-return]
@@ -265,7 +274,11 @@ class MatchEngine:
                 weights.append(weight * self._gram_weights[start:end])
         if not rows:
             part = _GramPart(tuple(grams), self._no_rows, self._no_values)
-        else:  # postings end to end: bincount adds up a phrasing's entries (cheaper than merging them here)
+        elif merged and len(rows) > 1:  # one entry per phrasing: a third of the entries for a word like "the"
+            summed = np.bincount(np.concatenate(rows), np.concatenate(weights), len(self.phrasings))
+            reached = np.flatnonzero(summed)
+            part = _GramPart(tuple(grams), reached, summed[reached])
+        else:  # postings end to end: the question's bincount adds up each phrasing's entries
             part = _GramPart(tuple(grams), np.concatenate(rows), np.concatenate(weights))
         self._gram_parts.keep(word, part, part.size)
         return part
@@ -325,13 +338,19 @@ class MatchEngine:
                 best_credit[where] = np.maximum(best_credit[where], credit)
                 phrasing_side[where] = np.maximum(phrasing_side[where], credit * token_weight[index])
             question_side = weight * best_credit
-        best_answer = np.zeros(len(self.answer_ids))
-        for index, credit in expansions.items():
-            answer_rows = self._answer_postings.get(index)
-            if answer_rows is not None:
-                best_answer[answer_rows] = np.maximum(best_answer[answer_rows], credit)
-        answer_rows = np.flatnonzero(best_answer)
-        part = _WordPart(weight, rows, question_side, phrasing_side, answer_rows, weight * best_answer[answer_rows])
+        if len(expansions) == 1:
+            ((index, credit),) = expansions.items()
+            answer_rows = self._answer_postings.get(index, self._no_rows)
+            answer_side = np.full(len(answer_rows), weight * credit)
+        else:  # each answer takes the best of the word and its near-misspellings
+            best_answer = np.zeros(len(self.answer_ids))
+            for index, credit in expansions.items():
+                holders = self._answer_postings.get(index)
+                if holders is not None:
+                    best_answer[holders] = np.maximum(best_answer[holders], credit)
+            answer_rows = np.flatnonzero(best_answer)
+            answer_side = weight * best_answer[answer_rows]
+        part = _WordPart(weight, rows, question_side, phrasing_side, answer_rows, answer_side)
         self._word_parts.keep(token, part, part.size)
         return part
 

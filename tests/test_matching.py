@@ -7,9 +7,12 @@ import os
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from faq_bot.content import AnswerBook, load_answer_book
-from faq_bot.matching import MatchEngine, Phrasing, _best_rows, _Memo
+from faq_bot.matching import MatchEngine, Phrasing, _best_rows, _Memo, _sorted_words
 from faq_bot.service import answer_question
 from tests.conftest import ANSWERS, REPO
 
@@ -130,3 +133,13 @@ def test_best_rows_are_a_stable_sort_of_the_top() -> None:
             for limit in (1, 2, 5, size, size + 3):
                 expected = np.argsort(-scores, kind="stable")[:limit].tolist()
                 assert _best_rows(scores, limit) == expected, (scores, limit)
+
+
+@given(st.lists(st.sampled_from(["the", "a", "cat", "sat", "ms", "pain", "sleep", "cannabis", "x", "help"]),
+                max_size=9).map(" ".join),
+       st.lists(st.sampled_from(["the", "cat", "on", "mat", "pain", "spasms", "sleep", "b", "help", "it"]),
+                max_size=9).map(" ".join))
+@settings(max_examples=300, deadline=None)
+def test_ratio_of_sorted_words_is_token_sort_ratio(first: str, second: str) -> None:
+    """The re-rank compares words sorted at build time with fuzz.ratio: the same number as token_sort_ratio."""
+    assert fuzz.ratio(_sorted_words(first), _sorted_words(second)) == fuzz.token_sort_ratio(first, second)

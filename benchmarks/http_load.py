@@ -1,7 +1,7 @@
 """Load the real server on loopback: /api/ask with real questions next to /healthz.
 
 Usage:
-    python benchmarks/http_load.py [--seconds N] [--connections C] [--workers W] [--json]
+    python benchmarks/http_load.py [--seconds N] [--rounds R] [--connections C] [--workers W] [--json]
 
 Starts ``faq-bot serve`` (gunicorn, gthread workers, the deployment's settings from
 ``faq_bot/settings.py``) on a free port of 127.0.0.1 and drives it with ``wrk``
@@ -13,8 +13,12 @@ Starts ``faq-bot serve`` (gunicorn, gthread workers, the deployment's settings f
   ``benchmarks/patient_questions.yaml`` (answers, "did you mean", clinical, emergency
   and unmatched questions, as patients type them), through a generated wrk Lua script.
 
-Both run against the same server in the same run, after a warm-up of each; the
-figure that matters is the ratio of ``ask`` to ``healthz`` requests per second. Only
+Both run against the same server in the same run, after a warm-up of each, taking
+turns (``--rounds``, 5 by default) so a slow moment of a shared machine hits both; the
+figure that matters is the ratio of ``ask`` to ``healthz`` requests per second. The
+server processes' CPU time (``/proc/PID/stat``) is read around every turn as well:
+CPU per request is the same figure freed from how wrk's keep-alive connections happened
+to spread over the workers, which moves single-turn ratios a lot. Only
 two settings differ from a deployment: the rate limit is off (``RATELIMIT_ENABLED``:
 every request comes from one address) and the events database is a SQLite file in a
 temporary folder rather than the repository's ``instance/``. Errors are socket errors,

@@ -90,7 +90,7 @@ def _client_address() -> str:
 
 
 class StoredFeedback:
-    """Votes per answer read back from the events store (what the in-memory tally was)."""
+    """Votes per answer, read back from the events store."""
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
@@ -184,7 +184,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
     app.extensions[OPS] = ops
     state.events = store
     _count_reload_failures(state)
-    state.feedback = StoredFeedback(store)  # type: ignore[assignment]
+    state.feedback = StoredFeedback(store)
     _json_log_handler()
 
     @app.errorhandler(RateLimitExceeded)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -30,26 +28,13 @@ _HTTP_CODES = {
 
 
 @dataclass
-class FeedbackTally:
-    """Helpful / not helpful votes per answer, kept in memory."""
-
-    helpful: Counter[str] = field(default_factory=Counter)
-    unhelpful: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, answer_id: str, helpful: bool) -> None:
-        with self.lock:
-            (self.helpful if helpful else self.unhelpful)[answer_id] += 1
-
-
-@dataclass
 class ServiceState:
     """What the views need: the current content and how to route with it."""
 
     book: AnswerBook | None
     thresholds: Thresholds
-    feedback: FeedbackTally = field(default_factory=FeedbackTally)
     events: Any = None  # faq_bot.events.EventStore, set by faq_bot.ops.install_operations
+    feedback: Any = None  # faq_bot.ops.StoredFeedback (votes read back from the events), set there too
     reloader: ContentReloader | None = None  # hot reload with last-known-good (faq_bot/reload.py)
 
 

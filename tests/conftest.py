@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -30,6 +31,25 @@ def events_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 def app() -> Iterator[Flask]:
     app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS})
     yield app
+
+
+@contextmanager
+def app_builder(**defaults: Any) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the real content with these settings (and any per call); close their event stores after."""
+    from faq_bot.ops import events_of
+
+    apps: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, **defaults, **config})
+        apps.append(app)
+        return app
+
+    try:
+        yield build
+    finally:
+        for app in apps:
+            events_of(app).close()
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from faq_bot import create_app
 from faq_bot.cli import main
 from faq_bot.ops import events_of
-from tests.conftest import ANSWERS, assert_error
+from tests.conftest import app_builder, assert_error
 from tests.services import postgres_schema
 
 TOKEN = "s3cret-admin-token"
@@ -25,18 +24,8 @@ PARKING = ["is there parking at the clinic? my name is Jo Bloggs", "where can i 
 
 @pytest.fixture
 def make_app(events_database: str) -> Iterator[Any]:
-    apps: list[Flask] = []
-
-    def build(**config: Any) -> Flask:
-        settings = {"TESTING": True, "ANSWERS_DIR": ANSWERS, "ADMIN_TOKEN": TOKEN, "RATELIMIT_ENABLED": False,
-                    **config}
-        app = create_app(settings)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        events_of(app).close()
+    with app_builder(ADMIN_TOKEN=TOKEN, RATELIMIT_ENABLED=False) as build:
+        yield build
 
 
 def fill(app: Flask) -> Counter[str]:

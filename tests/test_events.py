@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select
 from faq_bot import create_app
 from faq_bot.events import SCHEMA_VERSION, EventStore, events_table, schema_table, upgrade_schema
 from faq_bot.ops import events_of
-from tests.conftest import ANSWERS, assert_error
+from tests.conftest import ANSWERS, app_builder, assert_error
 from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 
 UNMATCHED = "what's the weather in Leeds tomorrow? my name is Jo Bloggs, 07700 900123"
@@ -34,17 +34,8 @@ def database_url(request: pytest.FixtureRequest, events_database: str) -> Iterat
 
 @pytest.fixture
 def make_app(database_url: str) -> Iterator[Any]:
-    apps: list[Flask] = []
-
-    def build(**config: Any) -> Flask:
-        settings = {"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": database_url, **config}
-        app = create_app(settings)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        events_of(app).close()
+    with app_builder(DATABASE_URL=database_url) as build:
+        yield build
 
 
 def ask(app: Flask, question: str, **headers: str) -> dict[str, Any]:

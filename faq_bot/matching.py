@@ -24,10 +24,12 @@ whole_answer * coverage``, times 100.
 
 Scoring is vectorised with NumPy over inverted indexes, so cost grows with the
 postings of the question's words and trigrams, not with a Python loop over every
-phrasing. Every signal is a sum over the question's words, so what one word adds
-(its rows and values in each signal, its typo look-up included) is a pure function of
-the immutable index: it is worked out once, remembered, and a question costs a few
-``np.bincount`` calls over the remembered parts of its words.
+phrasing. Word overlap, coverage and trigram similarity are sums over the question's
+words, so what one word adds to them (its rows and values, its typo look-up included)
+is a pure function of the immutable index: it is worked out once (at build time for
+every word the index holds), remembered, and a question costs a few ``np.bincount``
+calls over its words' parts plus one ``process.cdist`` for the character similarity
+of the best-placed phrasings.
 """
 
 from __future__ import annotations

@@ -89,6 +89,38 @@ def request_reload(folder: str) -> str:
     return path
 
 
+COPY_PREFIX = "faq-bot-check-"  # then the pid of the process that made the copy
+_swept = False
+
+
+def _sweep_abandoned_copies(temp_folder: str | None = None) -> None:
+    """Delete copies left by processes that died mid-check (a worker killed by gunicorn); once per process."""
+    global _swept
+    if _swept and temp_folder is None:
+        return
+    _swept = True
+    folder = temp_folder or tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid_text = name[len(COPY_PREFIX):].split("-", 1)[0]
+        if not name.startswith(COPY_PREFIX) or not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
+
+
 def snapshot(folder: str, attempts: int = 5) -> tuple[str, str] | None:
     """Copy the folder's content files to a private folder; return (copy, version), or None if never still.
 
@@ -96,8 +128,9 @@ def snapshot(folder: str, attempts: int = 5) -> tuple[str, str] | None:
     checked: the check, and the book it builds, describe exactly one saved state, whose
     hash was the same before and after the copy.
     """
+    _sweep_abandoned_copies()
     for _ in range(attempts):
-        copy = tempfile.mkdtemp(prefix="faq-bot-check-")
+        copy = tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-")
         try:
             before = content_version(folder)
             for name in yaml_files(folder):

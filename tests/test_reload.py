@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -195,3 +196,22 @@ def test_a_save_during_a_check_does_not_mix_into_it(live_app: Flask, content: Pa
     assert second.serving_version == content_version(str(content)) != checked
     assert hello(live_app.test_client())["message"].startswith("Hello, and welcome again.")
     assert calls[0] != str(content)  # the copy, not the folder being edited
+
+
+def test_copies_left_by_dead_processes_are_swept(tmp_path: Path) -> None:
+    """A worker killed mid-check leaves its private copy behind; the next process's first check removes it."""
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead_pid = int(finished.stdout)
+    abandoned = tmp_path / f"{reload_module.COPY_PREFIX}{dead_pid}-abc123"
+    ours = tmp_path / f"{reload_module.COPY_PREFIX}{os.getpid()}-def456"
+    unrelated = tmp_path / "faq-bot-check-notapid"
+    for folder in (abandoned, ours, unrelated):
+        folder.mkdir()
+        (folder / "answers.yaml").write_text("x: 1\n")
+    reload_module._sweep_abandoned_copies(str(tmp_path))
+    assert not abandoned.exists()
+    assert ours.exists() and unrelated.exists()

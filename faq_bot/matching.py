@@ -277,10 +277,10 @@ class MatchEngine:
         if not rows:
             part = _GramPart(tuple(grams), self._no_rows, self._no_values)
         elif merged and len(rows) > 1:  # one entry per phrasing: a third of the entries for a word like "the"
-            summed = np.bincount(np.concatenate(rows), np.concatenate(weights), len(self.phrasings))
+            summed = _add_up(np.concatenate(rows), np.concatenate(weights), len(self.phrasings))
             reached = np.flatnonzero(summed)
             part = _GramPart(tuple(grams), reached, summed[reached])
-        else:  # postings end to end: the question's bincount adds up each phrasing's entries
+        else:  # postings end to end: the question's _add_up sums each phrasing's entries
             part = _GramPart(tuple(grams), np.concatenate(rows), np.concatenate(weights))
         self._gram_parts.keep(word, part, part.size)
         return part
@@ -298,7 +298,7 @@ class MatchEngine:
             return np.zeros(len(self.phrasings))
         rows = np.concatenate([part.rows for part in reached])
         weights = np.concatenate([part.weights for part in reached])
-        similarity = np.bincount(rows, weights=weights, minlength=len(self.phrasings)).astype(np.float64, copy=False)
+        similarity = _add_up(rows, weights, len(self.phrasings))
         similarity *= scale / norm
         return similarity
 
@@ -392,13 +392,10 @@ class MatchEngine:
         parts = [self._word_part(token) for token in tokens]
         question_total = sum(part.weight for part in parts)
         rows = np.concatenate([part.rows for part in parts])
-        # (float64 even when no word is in the index: bincount of nothing counts in integers)
-        question_covered = np.bincount(rows, np.concatenate([part.question_side for part in parts]),
-                                       phrasing_count).astype(np.float64, copy=False)
-        phrasing_covered = np.bincount(rows, np.concatenate([part.phrasing_side for part in parts]),
-                                       phrasing_count).astype(np.float64, copy=False)
-        answer_covered = np.bincount(np.concatenate([part.answer_rows for part in parts]),
-                                     np.concatenate([part.answer_side for part in parts]), answer_count)
+        question_covered = _add_up(rows, np.concatenate([part.question_side for part in parts]), phrasing_count)
+        phrasing_covered = _add_up(rows, np.concatenate([part.phrasing_side for part in parts]), phrasing_count)
+        answer_covered = _add_up(np.concatenate([part.answer_rows for part in parts]),
+                                 np.concatenate([part.answer_side for part in parts]), answer_count)
 
         question_total = question_total or 1.0
         # In place, constants folded: these arrays are as long as the index.
@@ -456,6 +453,12 @@ class MatchEngine:
         """Return the best answer scoring at least ``score_cutoff``, or None."""
         ranked = self.rank(question, limit=1, score_cutoff=score_cutoff)
         return ranked[0] if ranked else None
+
+
+def _add_up(rows: np.ndarray, values: np.ndarray, length: int) -> np.ndarray:
+    """Per row, the sum of its values (rows may repeat): floats of the given length, even when there are none."""
+    # bincount of nothing counts in integers, hence the cast (free when it already summed floats)
+    return np.bincount(rows, values, length).astype(np.float64, copy=False)
 
 
 def _sorted_words(text: str) -> str:

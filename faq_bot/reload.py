@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
@@ -90,16 +91,16 @@ def request_reload(folder: str) -> str:
 
 
 COPY_PREFIX = "faq-bot-check-"  # then the pid of the process that made the copy
-_swept = False
 
 
-def _sweep_abandoned_copies(temp_folder: str | None = None) -> None:
-    """Delete copies left by processes that died mid-check (a worker killed by gunicorn); once per process."""
-    global _swept
-    if _swept and temp_folder is None:
-        return
-    _swept = True
-    folder = temp_folder or tempfile.gettempdir()
+@functools.cache
+def _sweep_once() -> None:
+    """The first check of a process clears up after processes that died mid-check."""
+    _sweep_abandoned_copies(tempfile.gettempdir())
+
+
+def _sweep_abandoned_copies(folder: str) -> None:
+    """Delete copies left in ``folder`` by processes that died mid-check (a worker killed by gunicorn)."""
     try:
         names = os.listdir(folder)
     except OSError:
@@ -128,7 +129,7 @@ def snapshot(folder: str, attempts: int = 5) -> tuple[str, str] | None:
     checked: the check, and the book it builds, describe exactly one saved state, whose
     hash was the same before and after the copy.
     """
-    _sweep_abandoned_copies()
+    _sweep_once()
     for _ in range(attempts):
         copy = tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-")
         try:

@@ -23,7 +23,7 @@ CLINICAL = "clinical"
 OUT_OF_SCOPE = "out_of_scope"
 TYPO_CUTOFF = 85.0
 TYPO_MIN_LENGTH = 6
-TYPO_MEMO_SIZE = 8192  # remembered question words per rule (cleared when full)
+TYPO_MEMO_SIZE = 65536  # remembered question words (cleared when full)
 
 
 @dataclass(frozen=True)
@@ -39,40 +39,18 @@ class SafetyRule:
     # One alternation per list, so a question costs one regex search per rule, not one per pattern.
     _any_pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
     _any_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
-    _word_set: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
-    # Question word -> whether it is a misspelling of one of the rule's words (a cache, so mutable).
-    _typo_memo: dict[str, bool] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
         object.__setattr__(self, "_any_unless", _alternation(self.unless))
-        object.__setattr__(self, "_word_set", frozenset(self.words))
 
-    def matches(self, forms: tuple[str, ...]) -> bool:
-        """Whether any form of the question triggers this rule."""
+    def fires(self, forms: tuple[str, ...], *, has_word: bool) -> bool:
+        """Whether the rule fires for a question in these forms; ``has_word``: one of its words is there."""
         if self._any_unless is not None and any(self._any_unless.search(form) for form in forms):
             return False
         if self._any_pattern is not None and any(self._any_pattern.search(form) for form in forms):
             return True
-        return bool(self.words) and any(self._has_word_like(form) for form in forms)
-
-    def _has_word_like(self, form: str) -> bool:
-        """Whether a word of ``form`` is one of the rule's words, or a slight misspelling of one."""
-        words = self._word_set
-        for word in form.split():
-            if word in words:
-                return True
-            if len(word) >= TYPO_MIN_LENGTH:
-                close = self._typo_memo.get(word)
-                if close is None:  # patients reuse words: each is looked up once
-                    nearest = process.extractOne(word, self.words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-                    close = nearest is not None
-                    if len(self._typo_memo) >= TYPO_MEMO_SIZE:
-                        self._typo_memo.clear()
-                    self._typo_memo[word] = close
-                if close:
-                    return True
-        return False
+        return has_word
 
 
 def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
@@ -100,19 +78,49 @@ class SafetyRules:
     messages: Mapping[str, str]
     out_of_scope: tuple[SafetyRule, ...] = ()
     synonyms: SynonymTable = NO_SYNONYMS
+    # Every rule in the order they are tried, each with the verdict it gives.
+    _ordered: tuple[tuple[SafetyRule, SafetyVerdict], ...] = field(init=False, repr=False, compare=False, default=())
+    _rule_words: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())  # all rules' words
+    _rules_of: Mapping[str, frozenset[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # Question word -> positions (in _ordered) of the rules it counts for; a cache, so mutable.
+    _word_memo: dict[str, frozenset[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
-    def check(self, question: str) -> SafetyVerdict | None:
-        """Return the verdict of the first rule that fires, emergency first, else None."""
-        cleaned = clean(question)
+    def __post_init__(self) -> None:
+        routes = ((self.emergency, "emergency", "emergency"), (self.clinical, "specialist", "clinical"),
+                  (self.out_of_scope, "specialist", "unmatched"))
+        ordered = tuple((rule, SafetyVerdict(route, reason, rule.name, rule.message or self.messages[reason]))
+                        for rules, route, reason in routes for rule in rules)
+        rules_of: dict[str, set[int]] = {}
+        for position, (rule, _) in enumerate(ordered):
+            for word in rule.words:
+                rules_of.setdefault(word, set()).add(position)
+        object.__setattr__(self, "_ordered", ordered)
+        object.__setattr__(self, "_rule_words", tuple(rules_of))
+        object.__setattr__(self, "_rules_of", {word: frozenset(found) for word, found in rules_of.items()})
+
+    def check(self, question: str, *, cleaned: str | None = None) -> SafetyVerdict | None:
+        """Return the verdict of the first rule that fires, emergency first, else None.
+
+        ``cleaned``: the question already through ``text.clean``, when the caller has it.
+        """
+        cleaned = clean(question) if cleaned is None else cleaned
         with_synonyms = self.synonyms.apply(cleaned)
         forms = (cleaned,) if with_synonyms == cleaned else (cleaned, with_synonyms)
-        for rule in self.emergency:
-            if rule.matches(forms):
-                return SafetyVerdict("emergency", "emergency", rule.name, rule.message or self.messages["emergency"])
-        for rule in self.clinical:
-            if rule.matches(forms):
-                return SafetyVerdict("specialist", "clinical", rule.name, rule.message or self.messages["clinical"])
-        for rule in self.out_of_scope:
-            if rule.matches(forms):
-                return SafetyVerdict("specialist", "unmatched", rule.name, rule.message or self.messages["unmatched"])
+        worded: frozenset[int] = frozenset().union(*(self._rules_like(word) for form in forms for word in form.split()))
+        for position, (rule, verdict) in enumerate(self._ordered):
+            if rule.fires(forms, has_word=position in worded):
+                return verdict
         return None
+
+    def _rules_like(self, word: str) -> frozenset[int]:
+        """Positions of the rules having this word or (6+ letters) a slight misspelling of it; remembered."""
+        found = self._word_memo.get(word)
+        if found is None:  # patients reuse words: each is looked up once
+            found = self._rules_of.get(word, frozenset())
+            if len(word) >= TYPO_MIN_LENGTH:
+                close = process.extract(word, self._rule_words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF, limit=None)
+                found = found.union(*(self._rules_of[rule_word] for rule_word, _, _ in close))
+            if len(self._word_memo) >= TYPO_MEMO_SIZE:
+                self._word_memo.clear()
+            self._word_memo[word] = found
+        return found

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.safety import TYPO_CUTOFF, TYPO_MIN_LENGTH, SafetyRules, SafetyVerdict
+from faq_bot.text import clean
 from faq_bot.service import answer_question
 from tests.conftest import ANSWERS
 
@@ -105,5 +112,43 @@ def test_remembered_typo_look_ups_give_the_same_verdicts(book: AnswerBook) -> No
     assert first[0] is not None and first[0].route == "emergency"
     assert first[3] is None
     assert [book.safety.check(question) for question in questions] == first
-    remembered = {rule.name: dict(rule._typo_memo) for rule in book.safety.emergency}
-    assert remembered["suicide-self-harm"].get("sucidal") is True
+    rules = [rule.name for rule, _ in book.safety._ordered]
+    assert "suicide-self-harm" in {rules[position] for position in book.safety._word_memo["sucidal"]}
+
+
+def reference_verdict(safety: SafetyRules, question: str) -> SafetyVerdict | None:
+    """The safety policy read literally: every rule in order, every word of the question against every rule word."""
+    cleaned = clean(question)
+    forms = {cleaned, safety.synonyms.apply(cleaned)}
+    routes = (("emergency", "emergency", safety.emergency), ("specialist", "clinical", safety.clinical),
+              ("specialist", "unmatched", safety.out_of_scope))
+    for route, reason, rules in routes:
+        for rule in rules:
+            if any(re.search(unless, form) for unless in rule.unless for form in forms):
+                continue
+            if (any(re.search(pattern, form) for pattern in rule.patterns for form in forms)
+                    or any(word == rule_word or (len(word) >= TYPO_MIN_LENGTH
+                                                 and fuzz.ratio(word, rule_word) >= TYPO_CUTOFF)
+                           for form in forms for word in form.split() for rule_word in rule.words)):
+                return SafetyVerdict(route, reason, rule.name, rule.message or safety.messages[reason])
+    return None
+
+
+SAFETY_WORDS = sorted({word for rule in load_answer_book(ANSWERS).safety._ordered for word in rule[0].words})
+QUESTION_WORDS = ["is", "it", "ok", "my", "the", "cannabis", "pain", "sleep", "help", "with", "while", "i", "am",
+                  "driving", "pregnant", "dose", "breathe", "cant", "suicidal", "tonight", "chest", "weed"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(QUESTION_WORDS), st.sampled_from(SAFETY_WORDS),
+                          st.sampled_from(SAFETY_WORDS).map(lambda word: word[:-1] + "x"),  # a typo
+                          st.text(max_size=8)), max_size=8).map(" ".join))
+def test_verdicts_are_the_policy_read_literally(book: AnswerBook, question: str) -> None:
+    """Remembered word look-ups and the rules' shared word table change no verdict."""
+    assert book.safety.check(question) == reference_verdict(book.safety, question)
+    assert book.safety.check(question, cleaned=clean(question)) == reference_verdict(book.safety, question)
+
+
+def test_labelled_questions_get_the_policy_verdict(book: AnswerBook) -> None:
+    for case in book.cases:
+        assert book.safety.check(case.question) == reference_verdict(book.safety, case.question), case.question

@@ -48,6 +48,7 @@ from rapidfuzz import fuzz, process
 from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, normalise, stem
 
 STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
+FULL_SORT_BELOW = 512  # answers: below this a full stable sort is one cheap call, faster than partitioning first
 MEMO_BUDGET = 4_000_000  # array entries the per-word memos hold at most (about 80 MB); least used go first
 
 
@@ -202,17 +203,19 @@ class MatchEngine:
         )
         # Rows where each answer's phrasings start: phrasings are sorted by answer id.
         self._answer_starts = np.searchsorted(self._phrasing_answer, np.arange(answers))
+        starts = self._answer_starts.tolist()
+        self._answer_spans = list(zip(starts, [*starts[1:], len(self.phrasings)][:answers], strict=True))
         self._index_trigrams()
         # Question word -> what it adds (see _word_part, _gram_part); pure functions of the immutable index.
-        self._word_parts = _Memo(MEMO_BUDGET // 2)
-        self._gram_parts = _Memo(MEMO_BUDGET // 2)
+        # Words the index holds are worked out now and kept in plain dicts (bounded by the index, and read
+        # without a lock); a word it has never seen is worked out when first asked and kept in a bounded memo.
         self._no_rows = np.zeros(0, dtype=np.int64)
         self._no_values = np.zeros(0)
-        # Worked out now for every word the index knows, so a question pays only for words it has never seen.
-        for token in self.vocabulary:
-            self._word_part(token)
-        for word in sorted({word for text in self._phrasing_texts for word in text.split()}):
-            self._gram_part(word, merged=True)
+        self._index_word_parts = {token: self._work_out_word_part(token) for token in self.vocabulary}
+        index_words = sorted({word for text in self._phrasing_texts for word in text.split()})
+        self._index_gram_parts = {word: self._work_out_gram_part(word, merged=True) for word in index_words}
+        self._word_parts = _Memo(MEMO_BUDGET // 2)
+        self._gram_parts = _Memo(MEMO_BUDGET // 2)
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -254,15 +257,18 @@ class MatchEngine:
             (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end
         )
 
-    def _gram_part(self, word: str, *, merged: bool = False) -> _GramPart:
-        """The trigrams of one question word, and the phrasings they reach with their weights.
+    def _gram_part(self, word: str) -> _GramPart:
+        """The trigrams of one question word, and the phrasings they reach with their weights; remembered."""
+        found = self._index_gram_parts.get(word) or self._gram_parts.get(word)
+        if found is None:
+            found = self._work_out_gram_part(word)
+            self._gram_parts.keep(word, found, found.size)
+        return found  # type: ignore[no-any-return]
 
-        ``merged`` sums each phrasing's entries into one: worth it for the index's own
-        words, worked out once at build time; a new word at question time skips it.
+    def _work_out_gram_part(self, word: str, *, merged: bool = False) -> _GramPart:
+        """Work out a word's gram part. ``merged`` sums each phrasing's entries into one: worth
+        it for the index's own words, worked out once at build time; a new word skips it.
         """
-        found = self._gram_parts.get(word)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
         grams: list[tuple[str, float]] = []
         rows: list[np.ndarray] = []
         weights: list[np.ndarray] = []
@@ -282,7 +288,6 @@ class MatchEngine:
             part = _GramPart(tuple(grams), reached, summed[reached])
         else:  # postings end to end: the question's _add_up sums each phrasing's entries
             part = _GramPart(tuple(grams), np.concatenate(rows), np.concatenate(weights))
-        self._gram_parts.keep(word, part, part.size)
         return part
 
     def _trigram_similarity(self, text: str, *, scale: float = 1.0) -> np.ndarray:
@@ -314,9 +319,14 @@ class MatchEngine:
 
     def _word_part(self, token: str) -> _WordPart:
         """What one question word adds to the word scores; remembered, as patients reuse words."""
-        found = self._word_parts.get(token)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
+        found = self._index_word_parts.get(token) or self._word_parts.get(token)
+        if found is None:
+            found = self._work_out_word_part(token)
+            self._word_parts.keep(token, found, found.size)
+        return found  # type: ignore[no-any-return]
+
+    def _work_out_word_part(self, token: str) -> _WordPart:
+        """Work out a word's part: its rows and credits, its near-misspellings' included."""
         expansions = self._expand(token)
         token_weight = self._token_weight
         if expansions:
@@ -352,9 +362,7 @@ class MatchEngine:
                     best_answer[holders] = np.maximum(best_answer[holders], credit)
             answer_rows = np.flatnonzero(best_answer)
             answer_side = weight * best_answer[answer_rows]
-        part = _WordPart(weight, rows, question_side, phrasing_side, answer_rows, answer_side)
-        self._word_parts.keep(token, part, part.size)
-        return part
+        return _WordPart(weight, rows, question_side, phrasing_side, answer_rows, answer_side)
 
     def _expand(self, token: str) -> dict[int, float]:
         """Vocabulary words that may stand for this question word, with credit 0..1."""
@@ -377,11 +385,15 @@ class MatchEngine:
                     found[index] = credit
         return found
 
-    def rank(self, question: str, *, limit: int = 5, score_cutoff: float = 0.0) -> list[Candidate]:
-        """Return up to ``limit`` answers best first, each scoring at least ``score_cutoff``."""
+    def rank(self, question: str, *, limit: int = 5, score_cutoff: float = 0.0,
+             cleaned: str | None = None) -> list[Candidate]:
+        """Return up to ``limit`` answers best first, each scoring at least ``score_cutoff``.
+
+        ``cleaned``: the question already through ``text.clean``, when the caller has it.
+        """
         if not self.answer_ids:
             return []
-        query = normalise(question, self.synonyms)
+        query = normalise(question, self.synonyms, cleaned=cleaned)
         tokens = list(dict.fromkeys(query.stems))
         if not tokens:
             return []
@@ -430,13 +442,13 @@ class MatchEngine:
         best_phrasing = np.maximum.reduceat(phrasing_score, self._answer_starts)
         answer_score = (1 - weights.whole_answer) * best_phrasing + weights.whole_answer * coverage
         candidates: list[Candidate] = []
-        for row in _best_rows(answer_score, limit):
-            score = round(float(answer_score[row]) * 100, 2)
+        top = _best_rows(answer_score, limit)
+        for row, raw_score, covered in zip(top, answer_score[top].tolist(), coverage[top].tolist(), strict=True):
+            score = round(raw_score * 100, 2)
             if score <= 0 or score < score_cutoff:
                 break
-            start = self._answer_starts[row]
-            end = self._answer_starts[row + 1] if row + 1 < answer_count else phrasing_count
-            best = start + int(np.argmax(phrasing_score[start:end]))
+            start, end = self._answer_spans[row]
+            best = start + int(phrasing_score[start:end].argmax())
             candidates.append(
                 Candidate(
                     answer_id=self.answer_ids[row],
@@ -444,7 +456,7 @@ class MatchEngine:
                     matched=self.phrasings[best].text,
                     word_score=round(float(word_score[best]) * 100, 2),
                     character_score=round(character_score.get(best, 0.0) * 100, 2),
-                    coverage_score=round(float(coverage[row]) * 100, 2),
+                    coverage_score=round(covered * 100, 2),
                 )
             )
         return candidates
@@ -470,7 +482,8 @@ def _best_rows(scores: np.ndarray, limit: int) -> list[int]:
     if limit <= 0:
         return []
     top = np.arange(len(scores))
-    if limit < len(scores):  # only rows tying with or above the limit-th best can be in the result
+    if FULL_SORT_BELOW <= len(scores) and limit < len(scores):
+        # only rows tying with or above the limit-th best can be in the result
         kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
         top = np.flatnonzero(scores >= kth)
     return top[np.argsort(-scores[top], kind="stable")][:limit].tolist()  # type: ignore[no-any-return]

@@ -11,6 +11,7 @@ from typing import Any
 from faq_bot.content import AnswerBook
 from faq_bot.matching import Candidate
 from faq_bot.settings import DEFAULTS
+from faq_bot.text import clean
 
 SMALLTALK_IDS = frozenset({"greeting", "thanks", "about-this-service"})
 
@@ -63,11 +64,12 @@ class Reply:
 
 def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Thresholds()) -> Reply:
     """Route one question to exactly one of: answer, clarify, specialist, emergency."""
-    candidates = tuple(book.engine.rank(question, limit=max(thresholds.max_suggestions, 5)))
+    cleaned = clean(question)  # once, for both the matcher and the safety rules
+    candidates = tuple(book.engine.rank(question, limit=max(thresholds.max_suggestions, 5), cleaned=cleaned))
     confidence = candidates[0].score if candidates else 0.0
     messages = book.safety.messages
 
-    verdict = book.safety.check(question)
+    verdict = book.safety.check(question, cleaned=cleaned)
     if verdict is not None:
         return Reply(verdict.route, verdict.reason, verdict.message, book.version,
                      confidence=confidence, rule=verdict.rule, candidates=candidates)

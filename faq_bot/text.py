@@ -105,8 +105,8 @@ class Normalised:
         return not self.text
 
 
-def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS) -> Normalised:
-    """Return the cleaned text and the stems of its words."""
-    cleaned = synonyms.apply(clean(text))
+def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str | None = None) -> Normalised:
+    """Return the cleaned text and the stems of its words (``cleaned``: ``clean(text)``, when the caller has it)."""
+    cleaned = synonyms.apply(clean(text) if cleaned is None else cleaned)
     stems = tuple(stem(word) for word in cleaned.split())
     return Normalised(cleaned, stems)

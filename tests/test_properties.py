@@ -70,7 +70,8 @@ def check_safety(text: str) -> None:
     verdict = safety.check(text)
     assert verdict == safety.check(text)
     if verdict is not None:
-        assert (verdict.route, verdict.reason) in {("emergency", "emergency"), ("specialist", "clinical")}
+        assert (verdict.route, verdict.reason) in {("emergency", "emergency"), ("specialist", "clinical"),
+                                                   ("specialist", "unmatched")}  # the last: out of scope
         assert verdict.message and verdict.rule
 
 
@@ -78,6 +79,7 @@ def check_rank(text: str) -> None:
     engine = book().engine
     ranked = engine.rank(text, limit=5)
     assert ranked == engine.rank(text, limit=5)
+    assert ranked == engine.rank(text, limit=5, cleaned=clean(text))  # as answer_question calls it
     assert len(ranked) <= 5
     assert len({candidate.answer_id for candidate in ranked}) == len(ranked)
     for candidate in ranked:

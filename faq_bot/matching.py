@@ -37,7 +37,7 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +49,7 @@ from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, normalise, stem
 
 STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
 FULL_SORT_BELOW = 512  # answers: below this a full stable sort is one cheap call, faster than partitioning first
-MEMO_BUDGET = 4_000_000  # array entries the per-word memos hold at most (about 80 MB); least used go first
+MEMO_BUDGET = 4_000_000  # array entries the per-word parts hold at most (about 80 MB): see MatchEngine.__init__
 
 
 @dataclass(frozen=True)
@@ -207,15 +207,21 @@ class MatchEngine:
         self._answer_spans = list(zip(starts, [*starts[1:], len(self.phrasings)][:answers], strict=True))
         self._index_trigrams()
         # Question word -> what it adds (see _word_part, _gram_part); pure functions of the immutable index.
-        # Words the index holds are worked out now and kept in plain dicts (bounded by the index, and read
-        # without a lock); a word it has never seen is worked out when first asked and kept in a bounded memo.
+        # The index's own words are worked out now, most frequent first, and kept in plain dicts read
+        # without a lock, up to half of each kind's share of MEMO_BUDGET; any other word is worked out
+        # when first asked and kept in an LRU memo holding the rest of the share.
         self._no_rows = np.zeros(0, dtype=np.int64)
         self._no_values = np.zeros(0)
-        self._index_word_parts = {token: self._work_out_word_part(token) for token in self.vocabulary}
-        index_words = sorted({word for text in self._phrasing_texts for word in text.split()})
-        self._index_gram_parts = {word: self._work_out_gram_part(word, merged=True) for word in index_words}
-        self._word_parts = _Memo(MEMO_BUDGET // 2)
-        self._gram_parts = _Memo(MEMO_BUDGET // 2)
+        share = MEMO_BUDGET // 2  # per kind: word parts, gram parts
+        by_phrasings = sorted(self.vocabulary, key=lambda token: -len(self._phrasing_postings.get(token_id[token], ())))
+        self._index_word_parts, used = _work_out_ahead(by_phrasings, self._work_out_word_part, share // 2)
+        self._word_parts = _Memo(share - used)
+        word_counts = Counter(word for text in self._phrasing_texts for word in set(text.split()))
+        self._index_gram_parts, used = _work_out_ahead(
+            sorted(word_counts, key=lambda word: (-word_counts[word], word)),
+            lambda word: self._work_out_gram_part(word, merged=True), share // 2,
+        )
+        self._gram_parts = _Memo(share - used)
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -465,6 +471,19 @@ class MatchEngine:
         """Return the best answer scoring at least ``score_cutoff``, or None."""
         ranked = self.rank(question, limit=1, score_cutoff=score_cutoff)
         return ranked[0] if ranked else None
+
+
+def _work_out_ahead(words: Iterable[str], work_out: Any, budget: int) -> tuple[dict[str, Any], int]:
+    """Each word's part, in order, until they hold ``budget`` array entries; and the entries they hold."""
+    parts: dict[str, Any] = {}
+    used = 0
+    for word in words:
+        part = work_out(word)
+        if used + part.size > budget:
+            break
+        parts[word] = part
+        used += part.size
+    return parts, used
 
 
 def _add_up(rows: np.ndarray, values: np.ndarray, length: int) -> np.ndarray:

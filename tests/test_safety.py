@@ -11,8 +11,8 @@ from rapidfuzz import fuzz
 
 from faq_bot.content import AnswerBook, load_answer_book
 from faq_bot.safety import TYPO_CUTOFF, TYPO_MIN_LENGTH, SafetyRules, SafetyVerdict
-from faq_bot.text import clean
 from faq_bot.service import answer_question
+from faq_bot.text import clean
 from tests.conftest import ANSWERS
 
 

@@ -90,18 +90,22 @@ class Candidate:
 
 @dataclass(frozen=True)
 class _WordPart:
-    """What one distinct question word (a stem) adds to the word scores."""
+    """What one distinct question word (a stem) adds to the word scores.
+
+    ``rows`` and ``values`` are entries of the question's one sum (see ``MatchEngine._sums``):
+    for each phrasing holding the word, or a close misspelling of it, its question side
+    (weight x the best credit) and its phrasing side (the best credit x the matched
+    vocabulary word's weight); for each answer whose phrasings or text hold it, weight x
+    the best credit.
+    """
 
     weight: float  # its share of the question's total weight
-    rows: np.ndarray  # phrasings holding the word, or a close misspelling of it
-    question_side: np.ndarray  # per row: weight x the best credit
-    phrasing_side: np.ndarray  # per row: the best credit x the matched vocabulary word's weight
-    answer_rows: np.ndarray  # answers whose phrasings or text hold it
-    answer_side: np.ndarray  # per answer row: weight x the best credit
+    rows: np.ndarray
+    values: np.ndarray
 
     @property
     def size(self) -> int:
-        return len(self.rows) + len(self.answer_rows)
+        return len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class _GramPart:
     """What one word of the cleaned question adds to the trigram similarity, before the norm."""
 
     grams: tuple[tuple[str, float], ...]  # each trigram of the word and its count x IDF
-    rows: np.ndarray  # phrasings sharing a trigram with the word (once, or once per shared trigram)
+    rows: np.ndarray  # phrasings sharing a trigram with the word (once, or once per shared trigram), as sum rows
     weights: np.ndarray  # per row: count x IDF x the trigram's weight in that phrasing (summed when once)
 
     @property
@@ -206,6 +210,14 @@ class MatchEngine:
         starts = self._answer_starts.tolist()
         self._answer_spans = list(zip(starts, [*starts[1:], len(self.phrasings)][:answers], strict=True))
         self._index_trigrams()
+        # A question's word and trigram scores are sums over its words' parts, all taken in one np.bincount
+        # over rows laid end to end: question side, phrasing side (one row per phrasing each), coverage (one
+        # per answer), trigram similarity (one per phrasing). These are where each section starts.
+        self._phrasing_side_at = phrasings_count = len(self.phrasings)
+        self._coverage_at = 2 * phrasings_count
+        self._trigrams_at = self._coverage_at + answers
+        self._sums_length = self._trigrams_at + phrasings_count
+        self._row_type = np.int32 if self._sums_length < 2**31 else np.int64
         # Question word -> what it adds (see _word_part, _gram_part); pure functions of the immutable index.
         # The index's own words are worked out now, most frequent first, and kept in plain dicts read
         # without a lock, up to half of each kind's share of MEMO_BUDGET; any other word is worked out
@@ -256,8 +268,7 @@ class MatchEngine:
             self._gram_span[gram] = (end, end + len(rows))
             end += len(rows)
         self._gram_rows = np.fromiter(
-            (row for rows, _ in postings.values() for row in rows), dtype=np.int32 if phrasings < 2**31 else np.int64,
-            count=end,
+            (row for rows, _ in postings.values() for row in rows), dtype=np.int64, count=end,
         )
         self._gram_weights = np.fromiter(
             (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end
@@ -287,31 +298,23 @@ class MatchEngine:
                 rows.append(self._gram_rows[start:end])
                 weights.append(weight * self._gram_weights[start:end])
         if not rows:
-            part = _GramPart(tuple(grams), self._no_rows, self._no_values)
-        elif merged and len(rows) > 1:  # one entry per phrasing: a third of the entries for a word like "the"
+            return _GramPart(tuple(grams), self._no_rows, self._no_values)
+        if merged and len(rows) > 1:  # one entry per phrasing: a third of the entries for a word like "the"
             summed = _add_up(np.concatenate(rows), np.concatenate(weights), len(self.phrasings))
             reached = np.flatnonzero(summed)
-            part = _GramPart(tuple(grams), reached, summed[reached])
-        else:  # postings end to end: the question's _add_up sums each phrasing's entries
-            part = _GramPart(tuple(grams), np.concatenate(rows), np.concatenate(weights))
-        return part
+            found_rows, found_weights = reached, summed[reached]
+        else:  # postings end to end: the question's one sum adds up each phrasing's entries
+            found_rows, found_weights = np.concatenate(rows), np.concatenate(weights)
+        return _GramPart(tuple(grams), (found_rows + self._trigrams_at).astype(self._row_type), found_weights)
 
-    def _trigram_similarity(self, text: str, *, scale: float = 1.0) -> np.ndarray:
-        """Cosine similarity (0..1) of the text's trigram TF-IDF vector with every phrasing's, times ``scale``."""
-        parts = [self._gram_part(word) for word in text.split()]
-        vector: dict[str, float] = defaultdict(float)  # the question's trigram weights, for its length
+    @staticmethod
+    def _trigram_norm(parts: Sequence[_GramPart]) -> float:
+        """Length of the question's trigram TF-IDF vector: what its sum is divided by to make a cosine."""
+        vector: dict[str, float] = defaultdict(float)
         for part in parts:
             for gram, weight in part.grams:
                 vector[gram] += weight
-        norm = math.sqrt(sum(weight * weight for weight in vector.values()))
-        reached = [part for part in parts if len(part.rows)]
-        if not reached or not norm:
-            return np.zeros(len(self.phrasings))
-        rows = np.concatenate([part.rows for part in reached])
-        weights = np.concatenate([part.weights for part in reached])
-        similarity = _add_up(rows, weights, len(self.phrasings))
-        similarity *= scale / norm
-        return similarity
+        return math.sqrt(sum(weight * weight for weight in vector.values()))
 
     def _invert(self, token_sets: Iterable[set[str]]) -> dict[int, np.ndarray]:
         postings: dict[int, list[int]] = defaultdict(list)
@@ -368,7 +371,9 @@ class MatchEngine:
                     best_answer[holders] = np.maximum(best_answer[holders], credit)
             answer_rows = np.flatnonzero(best_answer)
             answer_side = weight * best_answer[answer_rows]
-        return _WordPart(weight, rows, question_side, phrasing_side, answer_rows, answer_side)
+        sum_rows = np.concatenate([rows, rows + self._phrasing_side_at, answer_rows + self._coverage_at])
+        values = np.concatenate([question_side, phrasing_side, answer_side])
+        return _WordPart(weight, sum_rows.astype(self._row_type), values)
 
     def _expand(self, token: str) -> dict[int, float]:
         """Vocabulary words that may stand for this question word, with credit 0..1."""
@@ -405,15 +410,18 @@ class MatchEngine:
             return []
         weights = self.weights
         phrasing_count = len(self.phrasings)
-        answer_count = len(self.answer_ids)
 
         parts = [self._word_part(token) for token in tokens]
         question_total = sum(part.weight for part in parts)
-        rows = np.concatenate([part.rows for part in parts])
-        question_covered = _add_up(rows, np.concatenate([part.question_side for part in parts]), phrasing_count)
-        phrasing_covered = _add_up(rows, np.concatenate([part.phrasing_side for part in parts]), phrasing_count)
-        answer_covered = _add_up(np.concatenate([part.answer_rows for part in parts]),
-                                 np.concatenate([part.answer_side for part in parts]), answer_count)
+        gram_parts = [self._gram_part(word) for word in query.text.split()] if weights.ngrams else []
+        # Every word and trigram score in one sum; the sections are views (see __init__).
+        sums = _add_up(np.concatenate([part.rows for part in parts] + [part.rows for part in gram_parts]),
+                       np.concatenate([part.values for part in parts] + [part.weights for part in gram_parts]),
+                       self._sums_length)
+        question_covered = sums[:self._phrasing_side_at]
+        phrasing_covered = sums[self._phrasing_side_at:self._coverage_at]
+        answer_covered = sums[self._coverage_at:self._trigrams_at]
+        trigram_similarity = sums[self._trigrams_at:]
 
         question_total = question_total or 1.0
         # In place, constants folded: these arrays are as long as the index.
@@ -442,8 +450,10 @@ class MatchEngine:
             scores /= 100.0
             character_score = dict(zip(shortlist.tolist(), scores.tolist(), strict=True))
             phrasing_score[shortlist] += scores * ((1 - weights.ngrams) * weights.characters)
-        if weights.ngrams:
-            phrasing_score += self._trigram_similarity(query.text, scale=weights.ngrams)
+        norm = self._trigram_norm(gram_parts)
+        if norm:
+            trigram_similarity *= weights.ngrams / norm
+            phrasing_score += trigram_similarity
 
         best_phrasing = np.maximum.reduceat(phrasing_score, self._answer_starts)
         answer_score = (1 - weights.whole_answer) * best_phrasing + weights.whole_answer * coverage

@@ -27,9 +27,9 @@ postings of the question's words and trigrams, not with a Python loop over every
 phrasing. Word overlap, coverage and trigram similarity are sums over the question's
 words, so what one word adds to them (its rows and values, its typo look-up included)
 is a pure function of the immutable index: it is worked out once (at build time for
-every word the index holds), remembered, and a question costs a few ``np.bincount``
-calls over its words' parts plus one ``process.cdist`` for the character similarity
-of the best-placed phrasings.
+the index's most frequent words), remembered, and a question costs one ``np.bincount``
+over its words' parts laid end to end plus one ``process.cdist`` for the character
+similarity of the best-placed phrasings.
 """
 
 from __future__ import annotations

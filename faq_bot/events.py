@@ -263,6 +263,7 @@ class EventStore:
         self._start_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._schema_ready = False
+        self._count_upsert: Any = None  # built on first use, for this database's dialect
         self._next_purge = 0.0  # monotonic deadline; 0: purge soon after the first start
 
     # -- recording (request threads: never blocks, never raises) ---------------------
@@ -416,21 +417,24 @@ class EventStore:
         with self.engine.begin() as connection:
             if rows:
                 connection.execute(insert(events_table), rows)
-            for (day, route, reason), count in counts.items():
-                self._add_count(connection, day, route, reason, count)
+            if counts:
+                self._add_counts(connection, counts)
 
-    def _add_count(self, connection: Connection, day: date, route: str, reason: str, count: int) -> None:
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        table = reply_counts_table
-        statement = upsert(table).values(day=day, route=route, reason=reason, count=count)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.day, table.c.route, table.c.reason],
-            set_={"count": table.c.count + statement.excluded.count},
-        )
-        connection.execute(statement)
+    def _add_counts(self, connection: Connection, counts: Mapping[tuple[date, str, str], int]) -> None:
+        """Add a batch's reply counts: one upsert statement, built once, run with every (day, route, reason)."""
+        if self._count_upsert is None:
+            if connection.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+            table = reply_counts_table
+            statement = upsert(table)  # the values come from the parameter sets
+            self._count_upsert = statement.on_conflict_do_update(
+                index_elements=[table.c.day, table.c.route, table.c.reason],
+                set_={"count": table.c.count + statement.excluded.count},
+            )
+        connection.execute(self._count_upsert, [{"day": day, "route": route, "reason": reason, "count": count}
+                                                for (day, route, reason), count in counts.items()])
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete events older than the retention period; return how many went."""

@@ -185,6 +185,31 @@ def test_purge_deletes_events_past_retention(database_url: str) -> None:
         store.close()
 
 
+def test_reply_counts_add_up_within_and_across_batches(database_url: str) -> None:
+    """Counts per day, route and reason add up, in one batch and over later ones (the upsert path)."""
+    clock = MutableClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
+    store = EventStore(database_url, purge_interval=0, clock=clock)
+    try:
+        store.write([_reply(clock, "answer", "matched"), _reply(clock, "answer", "matched"),
+                     _reply(clock, "emergency", "emergency")])
+        store.write([_reply(clock, "answer", "matched")])
+        clock.now += timedelta(days=1)
+        store.write([_reply(clock, "answer", "matched"), _reply(clock, "specialist", "clinical")])
+        counts = {(row["day"], row["route"], row["reason"]): row["count"]
+                  for row in store.daily_replies(today=clock.now.date())}
+        first, second = "2026-01-01", "2026-01-02"
+        assert counts == {(first, "answer", "matched"): 3, (first, "emergency", "emergency"): 1,
+                          (second, "answer", "matched"): 1, (second, "specialist", "clinical"): 1}
+    finally:
+        store.close()
+
+
+def _reply(clock: Any, route: str, reason: str) -> Any:
+    from faq_bot.events import _Reply
+
+    return _Reply(clock(), route, reason, None, None, 0.0, (), "v1")
+
+
 def test_purge_runs_automatically(database_url: str) -> None:
     """The writer purges old events by itself, without `faq-bot purge`."""
     clock = MutableClock(datetime(2026, 1, 1, 9, tzinfo=UTC))

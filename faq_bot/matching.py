@@ -338,10 +338,10 @@ class MatchEngine:
         """Work out a word's part: its rows and credits, its near-misspellings' included."""
         expansions = self._expand(token)
         token_weight = self._token_weight
-        if expansions:
-            weight = max(float(token_weight[index]) for index in expansions)
-        else:
+        if not expansions:  # neither the word nor a close misspelling of it is in the index: it only weighs
             weight = self._unknown_idf * (self.weights.stop_word if token in STOP_STEMS else 1.0)
+            return _WordPart(weight, self._no_rows.astype(self._row_type), self._no_values)
+        weight = max(float(token_weight[index]) for index in expansions)
         present = [(index, credit, self._phrasing_postings[index])
                    for index, credit in expansions.items() if index in self._phrasing_postings]
         if not present:

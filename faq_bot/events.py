@@ -2,8 +2,10 @@
 
 Plain Python and SQLAlchemy 2, no Flask. Views hand events to ``EventStore`` and return
 at once: a background thread redacts and writes them in batches, so a slow or dead
-database never slows or breaks an answer. An event that cannot be written is counted
-as dropped, never raised.
+database never slows or breaks an answer. While the database is unreachable the writer
+retries its batch (for ``retry_seconds``) and new events wait in the bounded queue, so
+a restart or failover loses nothing; an event that still cannot be written, or finds
+the queue full, is counted as dropped, never raised.
 
 What is stored, and nothing else (no IP addresses, no user agents):
 
@@ -49,6 +51,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 from faq_bot.redaction import redact
@@ -59,6 +62,8 @@ SCHEMA_VERSION = 2
 STORED_ROUTES = frozenset({"specialist", "clarify"})  # the only replies whose (redacted) text is kept
 BATCH_WINDOW_SECONDS = 0.05  # how long the writer gathers events before one transaction
 MAX_BATCH = 500  # events in one transaction at most
+FIRST_RETRY_SECONDS = 0.25  # wait before retrying a batch the database refused; doubled each time
+MAX_RETRY_WAIT_SECONDS = 5.0
 
 metadata = MetaData()
 schema_table = Table("faq_bot_schema", metadata, Column("version", Integer, nullable=False))
@@ -175,6 +180,11 @@ def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
                          connect_args={"connect_timeout": connect_timeout})
 
 
+def _is_outage(error: Exception) -> bool:
+    """Whether a write failed because the database cannot be reached or written, not because of the data."""
+    return isinstance(error, (OperationalError, InterfaceError)) or getattr(error, "connection_invalidated", False)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -245,6 +255,7 @@ class EventStore:
         retention_days: int = 90,
         purge_interval: float = 3600.0,
         queue_size: int = 1000,
+        retry_seconds: float = 60.0,
         connect_timeout: int = 3,
         clock: Callable[[], datetime] = _now,
     ) -> None:
@@ -253,12 +264,15 @@ class EventStore:
         self.backend = self.engine.dialect.name
         self.retention_days = int(retention_days)
         self.purge_interval = float(purge_interval)
+        self.retry_seconds = float(retry_seconds)
+        self.failing_since: float | None = None  # monotonic time the current outage began, None when writing
         self.clock = clock
         self.written = 0
         self.dropped = 0
         self.purged = 0
         self.on_drop: Callable[[int], None] | None = None  # metrics hook
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=int(queue_size))
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._count_lock = threading.Lock()
@@ -304,8 +318,9 @@ class EventStore:
         return self._queue.qsize()
 
     def status(self) -> dict[str, Any]:
-        """Counters for /readyz and the metrics."""
-        return {"backend": self.backend, "written": self.written, "dropped": self.dropped, "queued": self.queued}
+        """Counters for /readyz and the metrics; ``retrying``: the database is refusing writes right now."""
+        return {"backend": self.backend, "written": self.written, "dropped": self.dropped, "queued": self.queued,
+                "retrying": self.failing_since is not None}
 
     # -- the writer thread -------------------------------------------------------------
 
@@ -338,20 +353,44 @@ class EventStore:
             stop = any(item is _STOP for item in batch)
             items = [item for item in batch if item is not _STOP]
             try:
-                try:
-                    if items:
-                        self.write(items)
-                        with self._count_lock:
-                            self.written += len(items)
-                except Exception as error:
-                    log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
-                    self._drop(len(items))
+                if items:
+                    self._write_or_drop(items)
                 self._maybe_purge()  # before task_done: flush() returns only after any due purge
             finally:
                 for _ in batch:
                     self._queue.task_done()
             if stop:
                 return
+
+    def _write_or_drop(self, items: list[_Item]) -> None:
+        """Write a batch, retrying while the database refuses it for up to ``retry_seconds``; else drop it."""
+        wait = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                self.write(items)
+            except Exception as error:
+                if not _is_outage(error):  # the batch itself is bad: retrying cannot help
+                    log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
+                    self._drop(len(items))
+                    return
+                now = time.monotonic()
+                if self.failing_since is None:
+                    self.failing_since = now
+                    log.warning("events database refused a batch (%s); retrying for %g s",
+                                type(error).__name__, self.retry_seconds)
+                out_of_time = now - self.failing_since + wait > self.retry_seconds
+                if out_of_time or self._stopping.is_set() or self._stopping.wait(wait):
+                    log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
+                    self._drop(len(items))
+                    return
+                wait = min(wait * 2, MAX_RETRY_WAIT_SECONDS)
+                continue
+            if self.failing_since is not None:
+                log.warning("events database back after %.1f s", time.monotonic() - self.failing_since)
+                self.failing_since = None
+            with self._count_lock:
+                self.written += len(items)
+            return
 
     def _maybe_purge(self) -> None:
         if self.purge_interval <= 0 or time.monotonic() < self._next_purge:
@@ -374,7 +413,8 @@ class EventStore:
         return True
 
     def close(self) -> None:
-        """Write what is queued, stop the thread and release the connections."""
+        """Write what is queued (no more retries), stop the thread and release the connections."""
+        self._stopping.set()
         if self._thread is not None and self._thread.is_alive():
             try:
                 self._queue.put(_STOP, timeout=1)

@@ -74,6 +74,8 @@ class _StateCollector(Collector):
         yield CounterMetricFamily("faq_bot_events_dropped", "Events that could not be written (database down, "
                                   "queue full).", value=self.store.dropped)
         yield GaugeMetricFamily("faq_bot_events_queued", "Events waiting to be written.", value=self.store.queued)
+        yield GaugeMetricFamily("faq_bot_events_retrying", "1 while the events database refuses writes and events "
+                                "wait to be retried.", value=1 if self.store.failing_since is not None else 0)
 
 
 def operations_of(app: Flask) -> Operations:
@@ -120,6 +122,7 @@ def _events_store(app: Flask) -> EventStore:
         retention_days=int(app.config["EVENTS_RETENTION_DAYS"]),
         purge_interval=float(app.config["EVENTS_PURGE_INTERVAL"]),
         queue_size=int(app.config["EVENTS_QUEUE_SIZE"]),
+        retry_seconds=float(app.config["EVENTS_RETRY_SECONDS"]),
     )
     return store
 

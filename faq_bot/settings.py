@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EVENTS_RETENTION_DAYS", 90, "Stored events older than this many days are deleted."),
     Setting("EVENTS_PURGE_INTERVAL", 3600, "Seconds between automatic purges of old events (0: only `faq-bot purge`)."),
     Setting("EVENTS_QUEUE_SIZE", 1000, "Events waiting to be written before new ones are dropped."),
+    Setting("EVENTS_RETRY_SECONDS", 60.0, "How long the writer retries a batch while the events database is "
+            "unreachable (new events wait in the queue); 0: drop at once."),
     Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below."),
     Setting("RATELIMIT_ASK", "30 per minute;500 per day", "Rate limit of POST /api/ask per client address."),
     Setting("RATELIMIT_FEEDBACK", "30 per minute", "Rate limit of POST /api/feedback and /api/picked per client "

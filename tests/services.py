@@ -118,6 +118,14 @@ class TcpProxy:
                 except OSError:
                     pass
 
+    def restore(self) -> None:
+        """Accept connections again on the same port, as if the server came back."""
+        with self.lock:
+            self.listener = socket.create_server(("127.0.0.1", self.port))
+            self.sockets = []
+            self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
     def cut(self) -> None:
         """Refuse new connections and reset the open ones."""
         with self.lock:

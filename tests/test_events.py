@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import OperationalError
 
 from faq_bot import create_app
 from faq_bot.events import SCHEMA_VERSION, EventStore, events_table, schema_table, upgrade_schema
@@ -248,7 +250,7 @@ def test_answers_do_not_wait_for_the_database(make_app: Any, monkeypatch: pytest
 
 def test_unwritable_database_drops_events_without_failing_replies(events_database: str) -> None:
     """A database that cannot be written: every reply succeeds, every event is counted as dropped."""
-    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS,
+    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "EVENTS_RETRY_SECONDS": 0,
                       "DATABASE_URL": "sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3"})
     client = app.test_client()
     statuses = [client.post("/api/ask", json={"question": q}).status_code
@@ -263,21 +265,87 @@ def test_unwritable_database_drops_events_without_failing_replies(events_databas
     store.close()
 
 
-def test_postgres_stopping_mid_run_loses_events_not_replies(events_database: str) -> None:
-    """PostgreSQL going away during a run of questions: 0 failed replies, the lost events counted."""
+def test_only_an_unreachable_database_is_retried(events_database: str) -> None:
+    """A batch the database refuses for its data is dropped at once; one it cannot take now is retried."""
+    store = EventStore(events_database, purge_interval=0, retry_seconds=60)
+    try:
+        refused: list[int] = []
+
+        def bad_data(items: Any) -> None:
+            refused.append(len(items))
+            raise ValueError("a row the database will never take")
+
+        store.write = bad_data  # type: ignore[method-assign]
+        store.record_feedback("sleep", True)
+        assert store.flush(timeout=5)  # not retried for a minute
+        assert refused == [1] and (store.written, store.dropped) == (0, 1)
+
+        attempts: list[int] = []
+
+        def unreachable_twice(items: Any) -> None:
+            attempts.append(len(items))
+            if len(attempts) <= 2:
+                raise OperationalError("INSERT ...", {}, ConnectionRefusedError("connection refused"))
+
+        store.write = unreachable_twice  # type: ignore[method-assign]
+        store.record_feedback("sleep", True)
+        assert store.flush(timeout=10)
+        assert attempts == [1, 1, 1] and (store.written, store.dropped) == (1, 1)
+        assert store.status()["retrying"] is False
+    finally:
+        store.close()
+
+
+def postgres_app(url: str, **settings: Any) -> Flask:
+    return create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+                       **settings})
+
+
+QUESTIONS = [UNMATCHED, CLINICAL, EMERGENCY, "does cannabis help sleep?"]
+
+
+def test_postgres_going_away_and_coming_back_loses_nothing(events_database: str) -> None:
+    """PostgreSQL stopping mid-run and coming back: 0 failed replies, and every event written once it is back."""
     with postgres_schema() as (_, schema):
         proxy = TcpProxy((PG_HOST, PG_PORT))
         with postgres_schema(port=proxy.port) as (url, _):
-            app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url,
-                              "RATELIMIT_ENABLED": False})
+            app = postgres_app(url)  # EVENTS_RETRY_SECONDS: the default, 60
             client = app.test_client()
             store = events_of(app)
-            questions = [UNMATCHED, CLINICAL, EMERGENCY, "does cannabis help sleep?"]
-            before = [client.post("/api/ask", json={"question": q}).status_code for q in questions * 3]
+            before = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 3]
             assert store.flush()
             assert (store.written, store.dropped) == (12, 0)
             proxy.cut()  # the database is gone: refused connections, open ones reset
-            after = [client.post("/api/ask", json={"question": q}).status_code for q in questions * 10]
+            during = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 10]
+            for _ in range(200):  # until the writer has met the outage (at most 20 s)
+                if client.get("/readyz").get_json()["events"]["retrying"]:
+                    break
+                time.sleep(0.1)
+            assert client.get("/readyz").get_json()["events"]["retrying"] is True
+            assert "faq_bot_events_retrying 1.0" in client.get("/metrics").get_data(as_text=True)
+            assert not store.flush(timeout=0.5)  # the events wait
+            proxy.restore()
+            assert store.flush(timeout=60)
+            assert before + during == [200] * 52
+            assert (store.written, store.dropped) == (52, 0)
+            events = client.get("/readyz").get_json()["events"]
+            assert events["retrying"] is False and events["dropped"] == 0
+            store.close()
+        del schema
+
+
+def test_postgres_away_longer_than_the_retry_window_drops_and_counts(events_database: str) -> None:
+    """An outage longer than EVENTS_RETRY_SECONDS: 0 failed replies, the lost events counted."""
+    with postgres_schema() as (_, schema):
+        proxy = TcpProxy((PG_HOST, PG_PORT))
+        with postgres_schema(port=proxy.port) as (url, _):
+            app = postgres_app(url, EVENTS_RETRY_SECONDS=0.5)
+            client = app.test_client()
+            store = events_of(app)
+            before = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 3]
+            assert store.flush()
+            proxy.cut()
+            after = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 10]
             assert store.flush(timeout=60)
             assert before + after == [200] * 52
             assert (store.written, store.dropped) == (12, 40)

@@ -80,10 +80,10 @@ def test_api_responses_are_never_cached(client: FlaskClient, method: str, path: 
 
 
 def test_readyz_reports_the_events_store(client: FlaskClient) -> None:
-    """/readyz adds the events counters (written, dropped, queued) next to the contract's fields."""
+    """/readyz adds the events counters (written, dropped, queued, retrying) next to the contract's fields."""
     body = client.get("/readyz").get_json()
     assert body["status"] == "ready"
-    assert set(body["events"]) == {"backend", "written", "dropped", "queued"}
+    assert set(body["events"]) == {"backend", "written", "dropped", "queued", "retrying"}
 
 
 def test_proxy_headers_are_trusted_only_when_configured() -> None:

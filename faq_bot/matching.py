@@ -125,13 +125,26 @@ class _Memo:
     """Values worked out per word, least recently used dropped first once they hold ``budget`` array entries.
 
     Words every question shares ("the", "my", "cannabis") stay; the typo of the day goes.
+    ``ahead``: values worked out in advance (the index's own words), never dropped and
+    read without the lock.
     """
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, ahead: dict[str, Any] | None = None) -> None:
         self.budget = budget
         self.used = 0
+        self.ahead = ahead or {}
         self._values: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def find(self, key: str, work_out: Any) -> Any:
+        """The value for ``key``: worked out ahead, remembered, or worked out now with ``work_out(key)``."""
+        found = self.ahead.get(key)
+        if found is None:
+            found = self.get(key)
+            if found is None:
+                found = work_out(key)
+                self.keep(key, found, found.size)
+        return found
 
     def get(self, key: str) -> Any:
         with self._lock:
@@ -219,21 +232,21 @@ class MatchEngine:
         self._sums_length = self._trigrams_at + phrasings_count
         self._row_type = np.int32 if self._sums_length < 2**31 else np.int64
         # Question word -> what it adds (see _word_part, _gram_part); pure functions of the immutable index.
-        # The index's own words are worked out now, most frequent first, and kept in plain dicts read
-        # without a lock, up to half of each kind's share of MEMO_BUDGET; any other word is worked out
-        # when first asked and kept in an LRU memo holding the rest of the share.
+        # The index's own words are worked out now, most frequent first, up to half of each kind's share
+        # of MEMO_BUDGET, and kept as the memo's ``ahead`` (a plain dict, read without a lock); any other
+        # word is worked out when first asked and kept in the memo's LRU part, the rest of the share.
         self._no_rows = np.zeros(0, dtype=np.int64)
         self._no_values = np.zeros(0)
         share = MEMO_BUDGET // 2  # per kind: word parts, gram parts
         by_phrasings = sorted(self.vocabulary, key=lambda token: -len(self._phrasing_postings.get(token_id[token], ())))
-        self._index_word_parts, used = _work_out_ahead(by_phrasings, self._work_out_word_part, share // 2)
-        self._word_parts = _Memo(share - used)
+        ahead, used = _work_out_ahead(by_phrasings, self._work_out_word_part, share // 2)
+        self._word_parts = _Memo(share - used, ahead)
         word_counts = Counter(word for text in self._phrasing_texts for word in set(text.split()))
-        self._index_gram_parts, used = _work_out_ahead(
+        ahead, used = _work_out_ahead(
             sorted(word_counts, key=lambda word: (-word_counts[word], word)),
             lambda word: self._work_out_gram_part(word, merged=True), share // 2,
         )
-        self._gram_parts = _Memo(share - used)
+        self._gram_parts = _Memo(share - used, ahead)
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -276,11 +289,7 @@ class MatchEngine:
 
     def _gram_part(self, word: str) -> _GramPart:
         """The trigrams of one question word, and the phrasings they reach with their weights; remembered."""
-        found = self._index_gram_parts.get(word) or self._gram_parts.get(word)
-        if found is None:
-            found = self._work_out_gram_part(word)
-            self._gram_parts.keep(word, found, found.size)
-        return found  # type: ignore[no-any-return]
+        return self._gram_parts.find(word, self._work_out_gram_part)  # type: ignore[no-any-return]
 
     def _work_out_gram_part(self, word: str, *, merged: bool = False) -> _GramPart:
         """Work out a word's gram part. ``merged`` sums each phrasing's entries into one: worth
@@ -328,11 +337,7 @@ class MatchEngine:
 
     def _word_part(self, token: str) -> _WordPart:
         """What one question word adds to the word scores; remembered, as patients reuse words."""
-        found = self._index_word_parts.get(token) or self._word_parts.get(token)
-        if found is None:
-            found = self._work_out_word_part(token)
-            self._word_parts.keep(token, found, found.size)
-        return found  # type: ignore[no-any-return]
+        return self._word_parts.find(token, self._work_out_word_part)  # type: ignore[no-any-return]
 
     def _work_out_word_part(self, token: str) -> _WordPart:
         """Work out a word's part: its rows and credits, its near-misspellings' included."""

@@ -107,7 +107,7 @@ def test_remembered_words_score_exactly_as_worked_out_afresh(book: AnswerBook, m
         warm.rank(question)
     monkeypatch.setattr(matching, "MEMO_BUDGET", 0)  # keeps at most the last word: nearly everything recomputed
     forgetful = MatchEngine(phrasings, answer_texts=texts, synonyms=book.synonyms)
-    assert not forgetful._index_word_parts and not forgetful._index_gram_parts  # not even the index's own words
+    assert not forgetful._word_parts.ahead and not forgetful._gram_parts.ahead  # not even the index's own words
     for question in questions:
         assert warm.rank(question, limit=5) == forgetful.rank(question, limit=5), question
 

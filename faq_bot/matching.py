@@ -92,7 +92,7 @@ class Candidate:
 class _WordPart:
     """What one distinct question word (a stem) adds to the word scores.
 
-    ``rows`` and ``values`` are entries of the question's one sum (see ``MatchEngine._sums``):
+    ``rows`` and ``values`` are entries of the question's one sum (laid out in ``MatchEngine.__init__``):
     for each phrasing holding the word, or a close misspelling of it, its question side
     (weight x the best credit) and its phrasing side (the best credit x the matched
     vocabulary word's weight); for each answer whose phrasings or text hold it, weight x
@@ -222,7 +222,6 @@ class MatchEngine:
         self._answer_starts = np.searchsorted(self._phrasing_answer, np.arange(answers))
         starts = self._answer_starts.tolist()
         self._answer_spans = list(zip(starts, [*starts[1:], len(self.phrasings)][:answers], strict=True))
-        self._index_trigrams()
         # A question's word and trigram scores are sums over its words' parts, all taken in one np.bincount
         # over rows laid end to end: question side, phrasing side (one row per phrasing each), coverage (one
         # per answer), trigram similarity (one per phrasing). These are where each section starts.
@@ -231,6 +230,7 @@ class MatchEngine:
         self._trigrams_at = self._coverage_at + answers
         self._sums_length = self._trigrams_at + phrasings_count
         self._row_type = np.int32 if self._sums_length < 2**31 else np.int64
+        self._index_trigrams()
         # Question word -> what it adds (see _word_part, _gram_part); pure functions of the immutable index.
         # The index's own words are worked out now, most frequent first, up to half of each kind's share
         # of MEMO_BUDGET, and kept as the memo's ``ahead`` (a plain dict, read without a lock); any other
@@ -281,7 +281,7 @@ class MatchEngine:
             self._gram_span[gram] = (end, end + len(rows))
             end += len(rows)
         self._gram_rows = np.fromiter(
-            (row for rows, _ in postings.values() for row in rows), dtype=np.int64, count=end,
+            (row for rows, _ in postings.values() for row in rows), dtype=self._row_type, count=end,
         )
         self._gram_weights = np.fromiter(
             (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end

@@ -270,3 +270,50 @@ def test_restart_without_a_content_file_is_refused(tmp_path: Path, missing: str)
                             env=server_env(tmp_path, folder), capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "not starting" in result.stderr and "error" in result.stderr, result.stderr
+
+
+def reply_counts(url: str) -> int:
+    """Replies counted in the events database at ``url``."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT COALESCE(SUM(count), 0) FROM faq_bot_reply_counts")).scalar())
+    finally:
+        engine.dispose()
+
+
+def ask_many(base: str, questions: list[str]) -> list[int]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda q: request(f"{base}/api/ask", {"question": q})[0], questions))
+
+
+def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path) -> None:
+    """PostgreSQL cut off under a live server and back: every reply a 200, every reply counted once it is back."""
+    from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
+
+    proxy = TcpProxy((PG_HOST, PG_PORT))
+    with postgres_schema(port=proxy.port) as (url, _):
+        direct = url.replace(f":{proxy.port}/", f":{PG_PORT}/")  # the same schema, not through the proxy
+        with live_server(tmp_path, Path(ANSWERS), DATABASE_URL=url) as server:
+            before = ask_many(server.base, QUESTIONS * 5)
+            for _ in range(300):  # both workers' first batches written (at most 30 s)
+                if reply_counts(direct) == len(before):
+                    break
+                time.sleep(0.1)
+            assert reply_counts(direct) == len(before)
+            proxy.cut()  # the database is gone: refused connections, open ones reset
+            during = ask_many(server.base, QUESTIONS * 5)
+            time.sleep(1.0)  # the writers meet the outage and keep their batches
+            assert reply_counts(direct) == len(before)
+            proxy.restore()
+            counted = 0
+            for _ in range(600):  # each writer retries at least every 5 s; at most 60 s
+                counted = reply_counts(direct)
+                if counted == len(before) + len(during):
+                    break
+                time.sleep(0.1)
+            assert before + during == [200] * (len(before) + len(during))
+            assert counted == len(before) + len(during), server.output()[-2000:]
+            assert "Traceback" not in server.output()

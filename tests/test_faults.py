@@ -273,12 +273,14 @@ def test_restart_without_a_content_file_is_refused(tmp_path: Path, missing: str)
 
 
 def reply_counts(url: str) -> int:
-    """Replies counted in the events database at ``url``."""
-    from sqlalchemy import create_engine, text
+    """Replies counted in the events database at ``url`` (0 before the first batch has created the tables)."""
+    from sqlalchemy import create_engine, inspect, text
 
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
+            if not inspect(connection).has_table("faq_bot_reply_counts"):
+                return 0
             return int(connection.execute(text("SELECT COALESCE(SUM(count), 0) FROM faq_bot_reply_counts")).scalar())
     finally:
         engine.dispose()

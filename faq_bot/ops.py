@@ -64,10 +64,10 @@ class _StateCollector(Collector):
         yield info
         yield GaugeMetricFamily("faq_bot_answers", "Published answers loaded.",
                                 value=len(book.published) if book is not None else 0)
+        reloader = state.reloader
         yield CounterMetricFamily("faq_bot_content_reload_failures", "Content reloads that failed.",
-                                  value=int(getattr(state, "reload_failures", 0)))
-        reloader = getattr(state, "reloader", None)
-        failed = getattr(getattr(reloader, "status", None), "status", "ok") == "failed"
+                                  value=reloader.failures if reloader is not None else 0)
+        failed = reloader is not None and reloader.status.status == "failed"
         yield GaugeMetricFamily("faq_bot_content_reload_failed", "1 while the last content check failed and the "
                                 "last good content is still served.", value=1 if failed else 0)
         yield CounterMetricFamily("faq_bot_events_written", "Events written to the store.", value=self.store.written)
@@ -163,21 +163,6 @@ def _json_log_handler() -> None:
         request_log.propagate = False
 
 
-def _count_reload_failures(state: ServiceState) -> None:
-    """Count failed content reloads in ``state.reload_failures`` (faq_bot/reload.py reports only the last)."""
-    reloader = getattr(state, "reloader", None)
-    failed = getattr(reloader, "_failed", None)
-    if reloader is None or failed is None:
-        return
-    state.reload_failures = 0  # type: ignore[attr-defined]
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        state.reload_failures += 1  # type: ignore[attr-defined]
-        return failed(*args, **kwargs)
-
-    reloader._failed = counted
-
-
 def install_operations(app: Flask, state: ServiceState) -> Operations:
     """Add the events store, rate limits, metrics, request log, proxy handling and admin."""
     trusted = int(app.config["TRUSTED_PROXIES"])
@@ -188,7 +173,6 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
     ops = Operations(app, store, _limiter(app))
     app.extensions[OPS] = ops
     state.events = store
-    _count_reload_failures(state)
     state.feedback = StoredFeedback(store)
     _json_log_handler()
 

@@ -180,6 +180,7 @@ class ContentReloader:
         self._seen_version = serving
         self._seen_trigger = _trigger_stamp(folder)
         self.status = ReloadStatus("ok", _now(), serving, serving)
+        self.failures = 0  # checks that failed since start (the status shows only the last)
 
     def check(self, *, force: bool = False) -> ReloadStatus:
         """Check the folder if it changed (or always, with ``force``); swap in the book if it passes."""
@@ -227,6 +228,7 @@ class ContentReloader:
         if len(errors) > MAX_REPORTED_ERRORS:
             shown += (f"... and {len(errors) - MAX_REPORTED_ERRORS} more: run faq-bot check",)
         self.status = ReloadStatus("failed", _now(), version, serving, shown)
+        self.failures += 1
         self.logger.error(
             "content reload failed for %s (%d errors); still serving answers_version %s:\n  %s",
             version or "unreadable content", len(errors), serving, "\n  ".join(shown),

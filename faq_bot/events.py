@@ -369,28 +369,30 @@ class EventStore:
             try:
                 self.write(items)
             except Exception as error:
-                if not _is_outage(error):  # the batch itself is bad: retrying cannot help
-                    log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
-                    self._drop(len(items))
-                    return
-                now = time.monotonic()
-                if self.failing_since is None:
-                    self.failing_since = now
-                    log.warning("events database refused a batch (%s); retrying for %g s",
-                                type(error).__name__, self.retry_seconds)
-                out_of_time = now - self.failing_since + wait > self.retry_seconds
-                if out_of_time or self._stopping.is_set() or self._stopping.wait(wait):
-                    log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
-                    self._drop(len(items))
-                    return
-                wait = min(wait * 2, MAX_RETRY_WAIT_SECONDS)
-                continue
+                # A bad batch (not an outage) cannot succeed on retry: it is dropped at once.
+                if _is_outage(error) and self._waited_to_retry(error, wait):
+                    wait = min(wait * 2, MAX_RETRY_WAIT_SECONDS)
+                    continue
+                log.warning("dropped %d event(s): %s", len(items), type(error).__name__)
+                self._drop(len(items))
+                return
             if self.failing_since is not None:
                 log.warning("events database back after %.1f s", time.monotonic() - self.failing_since)
                 self.failing_since = None
             with self._count_lock:
                 self.written += len(items)
             return
+
+    def _waited_to_retry(self, error: Exception, wait: float) -> bool:
+        """In an outage, wait ``wait`` seconds and say True; False once retry_seconds are spent or on close."""
+        now = time.monotonic()
+        if self.failing_since is None:
+            self.failing_since = now
+            log.warning("events database refused a batch (%s); retrying for %g s",
+                        type(error).__name__, self.retry_seconds)
+        if now - self.failing_since + wait > self.retry_seconds or self._stopping.is_set():
+            return False
+        return not self._stopping.wait(wait)
 
     def _maybe_purge(self) -> None:
         if self.purge_interval <= 0 or time.monotonic() < self._next_purge:

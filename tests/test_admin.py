@@ -110,28 +110,26 @@ def test_bad_days_is_a_json_400(make_app: Any) -> None:
     assert_error(make_app().test_client().get("/admin/api/stats?days=abc", headers=AUTH), 400, "invalid-days")
 
 
+def run_cli(*args: str) -> str:
+    """Run `faq-bot ARGS`; its output, once it has exited 0."""
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_cli_inbox_report_and_purge(make_app: Any, events_database: str) -> None:
     """`faq-bot inbox` and `faq-bot report` print what the admin pages show, also as CSV; `purge` runs."""
     fill(make_app())
-    runner = CliRunner()
-    result = runner.invoke(main, ["inbox"])
-    assert result.exit_code == 0, result.output
-    assert "where can i park" in result.output and "alternates:" in result.output
-    result = runner.invoke(main, ["inbox", "--csv"])
-    assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(io.StringIO(result.output)))
+    inbox = run_cli("inbox")
+    assert "where can i park" in inbox and "alternates:" in inbox
+    rows = list(csv.DictReader(io.StringIO(run_cli("inbox", "--csv"))))
     assert {"group", "wording", "wording_count", "nearest_id"} <= set(rows[0])
     assert "where can i park" in {row["wording"] for row in rows}
-    result = runner.invoke(main, ["report"])
-    assert result.exit_code == 0, result.output
-    assert "side-effects" in result.output and "emergency 1" in result.output
-    result = runner.invoke(main, ["report", "--csv"])
-    assert result.exit_code == 0, result.output
-    report = list(csv.DictReader(io.StringIO(result.output)))
+    report_text = run_cli("report")
+    assert "side-effects" in report_text and "emergency 1" in report_text
+    report = list(csv.DictReader(io.StringIO(run_cli("report", "--csv"))))
     assert ("feedback", "side-effects") in {(row["section"], row["key"]) for row in report}
-    result = runner.invoke(main, ["purge"])
-    assert result.exit_code == 0, result.output
-    assert "purged 0 event(s) older than 90 days" in result.output
+    assert "purged 0 event(s) older than 90 days" in run_cli("purge")
 
 
 def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
@@ -158,10 +156,9 @@ def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
             stats = client.get("/admin/api/stats", headers=AUTH).get_json()["replies_by_route"]
             assert stats == {**routes, "emergency": 1}
         monkeypatch.setenv("FAQ_BOT_DATABASE_URL", url)
-        result = CliRunner().invoke(main, ["report"])
-        assert result.exit_code == 0, result.output
-        assert "sleep" in result.output and "emergency 1" in result.output
-        assert all(f"{route} {count}" in result.output for route, count in routes.items())
+        report = run_cli("report")
+        assert "sleep" in report and "emergency 1" in report
+        assert all(f"{route} {count}" in report for route, count in routes.items())
 
 
 def test_admin_says_503_when_the_database_is_down(make_app: Any) -> None:

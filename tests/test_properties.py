@@ -119,7 +119,7 @@ def test_normalise_is_total_and_deterministic(text: str) -> None:
 @FAST
 @given(QUESTIONS)
 def test_safety_check_is_total_and_deterministic(text: str) -> None:
-    """The safety rules never raise, are deterministic, and only ever say emergency or clinical."""
+    """The safety rules never raise, are deterministic, and only ever say emergency, clinical or out of scope."""
     check_safety(text)
 
 

@@ -5,7 +5,8 @@ The rules are data (``answers/safety.yaml``): each rule has regular-expression
 apostrophes dropped: "can't" reads "cant"), optional ``words`` matched one word at a
 time with typo tolerance, and optional ``unless`` patterns that cancel it. Patterns see
 the question both as typed and with the editors' synonyms applied, so "weed" and
-"cannabis" need not both be written out.
+"cannabis" need not both be written out. All rules' patterns are searched in one pass
+(``pattern_set.PatternSet``), then the rules are read in order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from faq_bot.pattern_set import PatternSet
 from faq_bot.text import NO_SYNONYMS, SynonymTable, clean
 
 EMERGENCY = "emergency"
@@ -36,27 +38,6 @@ class SafetyRule:
     words: tuple[str, ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()
     message: str = ""  # shown instead of the route's usual message when set
-    # One alternation per list, so a question costs one regex search per rule, not one per pattern.
-    _any_pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
-    _any_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
-        object.__setattr__(self, "_any_unless", _alternation(self.unless))
-
-    def fires(self, forms: tuple[str, ...], *, has_word: bool) -> bool:
-        """Whether the rule fires for a question in these forms; ``has_word``: one of its words is there."""
-        if self._any_unless is not None and any(self._any_unless.search(form) for form in forms):
-            return False
-        if self._any_pattern is not None and any(self._any_pattern.search(form) for form in forms):
-            return True
-        return has_word
-
-
-def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
 
 
 @dataclass(frozen=True)
@@ -82,6 +63,10 @@ class SafetyRules:
     _ordered: tuple[tuple[SafetyRule, SafetyVerdict], ...] = field(init=False, repr=False, compare=False, default=())
     _rule_words: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())  # all rules' words
     _rules_of: Mapping[str, frozenset[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # Every rule's patterns and unless-patterns, searched together; per rule, the positions of its own in it.
+    _patterns: PatternSet = field(init=False, repr=False, compare=False, default=PatternSet(()))
+    _pattern_positions: tuple[tuple[frozenset[int], frozenset[int]], ...] = field(
+        init=False, repr=False, compare=False, default=())
     # Question word -> positions (in _ordered) of the rules it counts for; a cache, so mutable.
     _word_memo: dict[str, frozenset[int]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
@@ -94,6 +79,15 @@ class SafetyRules:
         for position, (rule, _) in enumerate(ordered):
             for word in rule.words:
                 rules_of.setdefault(word, set()).add(position)
+        patterns: list[re.Pattern[str]] = []
+
+        def positions_of(added: tuple[re.Pattern[str], ...]) -> frozenset[int]:
+            patterns.extend(added)
+            return frozenset(range(len(patterns) - len(added), len(patterns)))
+
+        positions = tuple((positions_of(rule.patterns), positions_of(rule.unless)) for rule, _ in ordered)
+        object.__setattr__(self, "_patterns", PatternSet(patterns))
+        object.__setattr__(self, "_pattern_positions", positions)
         object.__setattr__(self, "_ordered", ordered)
         object.__setattr__(self, "_rule_words", tuple(rules_of))
         object.__setattr__(self, "_rules_of", {word: frozenset(found) for word, found in rules_of.items()})
@@ -107,8 +101,10 @@ class SafetyRules:
         with_synonyms = self.synonyms.apply(cleaned)
         forms = (cleaned,) if with_synonyms == cleaned else (cleaned, with_synonyms)
         worded: frozenset[int] = frozenset().union(*(self._rules_like(word) for form in forms for word in form.split()))
-        for position, (rule, verdict) in enumerate(self._ordered):
-            if rule.fires(forms, has_word=position in worded):
+        found = self._patterns.found(forms)
+        for position, (_, verdict) in enumerate(self._ordered):
+            patterns, unless = self._pattern_positions[position]
+            if found.isdisjoint(unless) and (position in worded or not found.isdisjoint(patterns)):
                 return verdict
         return None
 

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
+from faq_bot import safety
 from faq_bot.content import AnswerBook, load_answer_book
-from faq_bot.safety import TYPO_CUTOFF, TYPO_MIN_LENGTH, SafetyRules, SafetyVerdict
+from faq_bot.safety import TYPO_CUTOFF, TYPO_MIN_LENGTH, SafetyRule, SafetyRules, SafetyVerdict
 from faq_bot.service import answer_question
 from faq_bot.text import clean
 from tests.conftest import ANSWERS
@@ -116,6 +117,25 @@ def test_remembered_typo_look_ups_give_the_same_verdicts(book: AnswerBook) -> No
     assert "suicide-self-harm" in {rules[position] for position in book.safety._word_memo["sucidal"]}
 
 
+def test_unless_patterns_cancel_their_own_rule_only() -> None:
+    """The shipped rules have no ``unless`` yet; an editor's must cancel that rule, words included, and no other."""
+    rules = SafetyRules(
+        emergency=(
+            SafetyRule("too-much", safety.EMERGENCY, patterns=(re.compile(r"\btoo much\b"),), words=("overdose",),
+                       unless=(re.compile(r"\btoo much (paperwork|waiting)\b"), re.compile(r"\bfilm\b"))),
+        ),
+        clinical=(SafetyRule("amounts", safety.CLINICAL, patterns=(re.compile(r"\bmuch\b"),)),),
+        messages={"emergency": "Call 999.", "clinical": "Ask your specialist.", "unmatched": "Sorry."},
+    )
+    for question, rule in [("I took too much", "too-much"), ("an overdose", "too-much"),
+                           ("too much paperwork", "amounts"), ("too much waiting, too much", "amounts"),
+                           ("the overdose film", None), ("too much \u03bb", "too-much"),
+                           ("too much paperwork \u03bb", "amounts"), ("hello", None)]:
+        verdict = rules.check(question)
+        assert (verdict.rule if verdict else None) == rule, question
+        assert verdict == reference_verdict(rules, question), question
+
+
 def reference_verdict(safety: SafetyRules, question: str) -> SafetyVerdict | None:
     """The safety policy read literally: every rule in order, every word of the question against every rule word."""
     cleaned = clean(question)
@@ -135,16 +155,22 @@ def reference_verdict(safety: SafetyRules, question: str) -> SafetyVerdict | Non
 
 
 SAFETY_WORDS = sorted({word for rule in load_answer_book(ANSWERS).safety._ordered for word in rule[0].words})
+# Words the rules' patterns are written with ("kill", "myself", "chest", "breath"...), so generated
+# questions reach the patterns (searched in one pass, faq_bot/pattern_set.py) as well as the words.
+PATTERN_WORDS = sorted({word for rule, _ in load_answer_book(ANSWERS).safety._ordered
+                        for pattern in (*rule.patterns, *rule.unless)
+                        for word in re.findall(r"[a-z]{2,}", re.sub(r"\\.", " ", pattern.pattern))})
 QUESTION_WORDS = ["is", "it", "ok", "my", "the", "cannabis", "pain", "sleep", "help", "with", "while", "i", "am",
                   "driving", "pregnant", "dose", "breathe", "cant", "suicidal", "tonight", "chest", "weed"]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(QUESTION_WORDS), st.sampled_from(SAFETY_WORDS),
+                          st.sampled_from(PATTERN_WORDS),
                           st.sampled_from(SAFETY_WORDS).map(lambda word: word[:-1] + "x"),  # a typo
                           st.text(max_size=8)), max_size=8).map(" ".join))
 def test_verdicts_are_the_policy_read_literally(book: AnswerBook, question: str) -> None:
-    """Remembered word look-ups and the rules' shared word table change no verdict."""
+    """Remembered word look-ups, the rules' shared word table and the one-pass pattern search change no verdict."""
     assert book.safety.check(question) == reference_verdict(book.safety, question)
     assert book.safety.check(question, cleaned=clean(question)) == reference_verdict(book.safety, question)
 

@@ -1,0 +1,86 @@
+"""PatternSet finds exactly the patterns ``re.search`` finds, whichever engine searched for them."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.pattern_set import PatternSet, re2_syntax
+from faq_bot.text import clean
+from tests.conftest import ANSWERS, REPO
+
+# Every construct the translation writes out, including those where RE2's own reading of
+# the source text would differ from Python's ({,3}, \Z, \s against \v or \x1c, $ before "\n").
+CONSTRUCTS = [
+    r"\bkms\b", r"\Bms", r"self\s*harm", r"a\s+b", r"\S+x", r"[^\S ]", r"\d{2,}", r"\D\d", r"\w+\W+\w",
+    r"^end", r"end$", r"\Aend", r"end\Z", r"ab{,3}c", r"ab{2}", r"a.{0,5}b", r"a.*?b", r"(ab|cd)+e",
+    r"[a-c]x", r"[^a-z0-9 ]", r"[\d ]{3}", r"x[\s\d]y", r"(?:no|not) (point|reason)", r"(a|)b", r"",
+    r"caf\u00e9", r"\x0b", r"\x1c", r"a\nb", r"-", r"[-x]", r"\.", r"a[^b]c", r"[^ ]x",
+]
+# Patterns RE2 would read differently or cannot run: left to Python's re, one by one.
+UNTRANSLATABLE = [
+    r"(?i)kms", r"(?i:kms)", r"pain(?= now)", r"(?<!no )pain", r"(a)\1", r"a++", r"(?>ab)", r"a{1001}",
+    r"(?a:\w)", r"(?P<x>a)(?(x)b|c)",
+]
+PATTERNS = [re.compile(source) for source in CONSTRUCTS + UNTRANSLATABLE]
+
+
+@pytest.fixture(scope="module")
+def book() -> AnswerBook:
+    return load_answer_book(ANSWERS)
+
+
+def expected(patterns: list[re.Pattern[str]], texts: tuple[str, ...]) -> set[int]:
+    return {position for position, pattern in enumerate(patterns) if any(pattern.search(text) for text in texts)}
+
+
+def test_untranslatable_patterns_are_left_to_python() -> None:
+    assert all(re2_syntax(pattern) is not None for pattern in PATTERNS[: len(CONSTRUCTS)])
+    assert [source for source in UNTRANSLATABLE if re2_syntax(re.compile(source)) is not None] == []
+    assert PatternSet(PATTERNS).in_one_pass == len(CONSTRUCTS)
+
+
+def test_every_shipped_safety_pattern_is_searched_in_one_pass(book: AnswerBook) -> None:
+    patterns = [pattern for rule, _ in book.safety._ordered for pattern in (*rule.patterns, *rule.unless)]
+    assert len(patterns) > 50
+    assert book.safety._patterns.in_one_pass == len(patterns)
+
+
+@pytest.mark.parametrize("text", [
+    "i want to kms", "kms", "self  harm", "ab\nend", "end\n", "caf\u00e9 ms", "x\x0by", "a\x1cb", "a\tb",
+    "no point", "not reason", "ababe", "12 34", "xkms\u03bb", "", "THE END", "abbbc", "a-b.",
+])
+def test_found_is_what_re_search_finds(text: str) -> None:
+    assert PatternSet(PATTERNS).found((text,)) == expected(PATTERNS, (text,))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("abcdekmsxyz019 -.\t\n\x0b\x1c\u00e9\u03bbENDPAIN"), max_size=30),
+                min_size=1, max_size=2).map(tuple))
+def test_found_agrees_with_re_on_any_text(texts: tuple[str, ...]) -> None:
+    assert PatternSet(PATTERNS).found(texts) == expected(PATTERNS, texts)
+
+
+def labelled_questions(book: AnswerBook) -> list[str]:
+    with open(os.path.join(REPO, "benchmarks", "patient_questions.yaml"), encoding="utf-8") as handle:
+        patient = [str(case["question"]) for case in yaml.safe_load(handle)["cases"]]
+    return [case.question for case in book.cases] + patient
+
+
+def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book: AnswerBook) -> None:
+    patterns = list(book.safety._patterns.patterns)
+    questions = labelled_questions(book)
+    found_any = 0
+    for question in questions:
+        cleaned = clean(question)
+        forms = (cleaned, book.safety.synonyms.apply(cleaned))
+        found = book.safety._patterns.found(forms)
+        assert found == expected(patterns, forms), question
+        found_any += bool(found)
+    assert found_any > 50  # the labelled questions do reach the patterns

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -134,6 +136,21 @@ def test_unless_patterns_cancel_their_own_rule_only() -> None:
         verdict = rules.check(question)
         assert (verdict.rule if verdict else None) == rule, question
         assert verdict == reference_verdict(rules, question), question
+
+
+def test_a_pattern_with_its_own_flags_loads_and_fires(tmp_path: Path) -> None:
+    """An editor's ``(?i)`` pattern is searched on its own (it once broke the rule's combined regex at load)."""
+    folder = tmp_path / "answers"
+    shutil.copytree(ANSWERS, folder)
+    safety_file = folder / "safety.yaml"
+    text = safety_file.read_text(encoding="utf-8")
+    flagged = "      - '(?i)\\bCRUSHING FEELING\\b'\n"
+    safety_file.write_text(text.replace("  - rule: chest-pain\n    patterns:\n",
+                                        "  - rule: chest-pain\n    patterns:\n" + flagged, 1), encoding="utf-8")
+    book = load_answer_book(str(folder))
+    assert "(?i)" in "".join(pattern.pattern for rule, _ in book.safety._ordered for pattern in rule.patterns)
+    assert answer_question(book, "a crushing feeling right now").rule == "chest-pain"
+    assert answer_question(book, "what is a feeling of calm").route != "emergency"
 
 
 def reference_verdict(safety: SafetyRules, question: str) -> SafetyVerdict | None:

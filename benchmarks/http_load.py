@@ -24,7 +24,9 @@ every request comes from one address) and the events database is a SQLite file i
 temporary folder rather than the repository's ``instance/``. Errors are socket errors,
 timeouts and any response other than 2xx/3xx. Memory per worker is read from
 ``/proc`` after the run: RSS, and PSS (shared pages split between the processes that
-share them, so PSS adds up to what the workers really cost together).
+share them, so PSS adds up to what the workers really cost together). The threads'
+voluntary context switches per request are read the same way: under concurrent load
+most are hand-overs of the interpreter lock between a worker's threads.
 
 Nothing leaves the machine: the server listens on 127.0.0.1 only.
 """
@@ -170,6 +172,23 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def context_switches(pids: Sequence[int]) -> int:
+    """Voluntary context switches of every thread of the processes so far, from /proc/PID/task/*/status.
+
+    A thread switches out voluntarily when it waits: for the socket, or for the interpreter
+    lock another thread of its worker holds. Under load the second kind dominates.
+    """
+    total = 0
+    for pid in pids:
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in lines if line.startswith("voluntary_ctxt_switches"))
+    return total
+
+
 def memory_mb(pid: int) -> dict[str, float]:
     """RSS and PSS of one process in MB, from /proc."""
     values: dict[str, float] = {}
@@ -203,6 +222,7 @@ def combined(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "_error_kinds": kinds,
         "_round_rps": [row["rps"] for row in rounds],
         "cpu_ms_per_request": round(sum(row["_cpu_s"] for row in rounds) * 1000 / requests, 3) if requests else 0.0,
+        "switches_per_request": round(sum(row["_switches"] for row in rounds) / requests, 2) if requests else 0.0,
     }
 
 
@@ -234,9 +254,10 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
             for _ in range(rounds):  # turns, so a noisy moment on a shared machine hits both endpoints alike
                 for url, script, results in ((f"{base}/healthz", healthz_lua, healthz_rounds),
                                              (f"{base}/api/ask", ask_lua, ask_rounds)):
-                    cpu_before = cpu_seconds(server_pids)
+                    cpu_before, switches_before = cpu_seconds(server_pids), context_switches(server_pids)
                     row = run_wrk(url, script, seconds / rounds, connections)
                     row["_cpu_s"] = cpu_seconds(server_pids) - cpu_before
+                    row["_switches"] = context_switches(server_pids) - switches_before
                     results.append(row)
             healthz, ask = combined(healthz_rounds), combined(ask_rounds)
             worker_pids = children_of(server.pid)
@@ -275,17 +296,20 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"/api/ask cycles through {setup['questions']} labelled patient questions; rate limit off")
     print()
     print(f"  {'endpoint':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'requests':>9} "
-          f"{'server CPU ms/req':>18}")
+          f"{'server CPU ms/req':>18} {'switches/req':>13}")
     for label, key in (("GET /healthz", "healthz"), ("POST /api/ask", "ask")):
         row = result[key]
         print(f"  {label:<14} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['_max_ms']:>8.2f} "
-              f"{row['errors']:>7} {row['_requests']:>9} {row['cpu_ms_per_request']:>18.3f}")
+              f"{row['errors']:>7} {row['_requests']:>9} {row['cpu_ms_per_request']:>18.3f} "
+              f"{row['switches_per_request']:>13.2f}")
         if row["_error_kinds"]:
             print(f"    errors: {row['_error_kinds']}")
     print()
     print(f"  ask / healthz throughput: {result['ratio']:.2f}x (target >= 0.5 with 0 errors)")
     print(f"  server CPU per request, healthz / ask: {result['cpu_ratio']:.2f}x (the throughput ratio once the "
           "server's cores are its only limit)")
+    print("  switches/req: voluntary context switches of the server's threads per request (waits for the socket "
+          "or for the interpreter lock)")
     turns = zip(result["ask"]["_round_rps"], result["healthz"]["_round_rps"], strict=True)
     print("  per turn: " + ", ".join(f"{ask / healthz:.2f}x" if healthz else "-" for ask, healthz in turns))
     for worker in result["memory"]["workers"]:

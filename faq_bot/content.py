@@ -21,8 +21,9 @@ from typing import Any
 from faq_bot.compliance import NO_COMPLIANCE, Allowance, ComplianceRule, ComplianceRules, phrase_pattern
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.matching import MatchEngine, Phrasing
+from faq_bot.pattern_set import literal_characters
 from faq_bot.safety import CLINICAL, EMERGENCY, OUT_OF_SCOPE, SafetyRule, SafetyRules
-from faq_bot.text import SynonymTable, clean
+from faq_bot.text import SynonymTable, clean, in_clean_text
 from faq_bot.yaml_reader import YamlList, YamlMap, YamlText, line_of, read_yaml
 
 SOURCES_FILE = "sources.yaml"
@@ -403,8 +404,8 @@ class _FolderReader:
             if name in names:
                 self.problem(entry.line, f"duplicate rule name '{name}'")
             names.add(name)
-            patterns = self._patterns(entry.get("patterns", YamlList()), entry.line)
-            unless = self._patterns(entry.get("unless", YamlList()), entry.line)
+            patterns = self._patterns(entry.get("patterns", YamlList()), entry.line, on_questions=True)
+            unless = self._patterns(entry.get("unless", YamlList()), entry.line, on_questions=True)
             words = tuple(clean(word) for word in self._text_list(entry.get("words", YamlList()), "words", entry.line))
             if not patterns and not words:
                 self.problem(entry.line, f"rule '{name}' has no patterns or words", "add at least one")
@@ -414,7 +415,10 @@ class _FolderReader:
             rules.append(SafetyRule(name, kind, patterns, words, unless, message or ""))
         return rules
 
-    def _patterns(self, value: Any, line: int, *, flags: int = 0) -> tuple[re.Pattern[str], ...]:
+    def _patterns(self, value: Any, line: int, *, flags: int = 0,
+                  on_questions: bool = False) -> tuple[re.Pattern[str], ...]:
+        """Compile a list of patterns. ``on_questions``: they are searched in cleaned questions, so a
+        character cleaning always removes (capitals, punctuation, apostrophes) is flagged."""
         compiled = []
         items: list[Any] = self._list(value, "patterns", line) or []
         for item in items:
@@ -422,9 +426,21 @@ class _FolderReader:
             if text is None:
                 continue
             try:
-                compiled.append(re.compile(text, flags))
+                pattern = re.compile(text, flags)
             except re.error as error:
                 self.problem(line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}")
+                continue
+            compiled.append(pattern)
+            never = sorted(character for character in literal_characters(pattern) if not in_clean_text(character))
+            if on_questions and never:
+                self.problem(
+                    line_of(item, line),
+                    f"pattern {text!r} needs {', '.join(map(repr, never))}, which a question never has once cleaned: "
+                    "that part of it can never match",
+                    "questions are matched in lower case, with punctuation turned into spaces and apostrophes "
+                    "dropped: write 'cant' for \"can't\", and \\s+ or a space for punctuation",
+                    level="warning",
+                )
         return tuple(compiled)
 
     def _compliance(self, document: Any) -> ComplianceRules:

@@ -114,6 +114,35 @@ def _class(items: Sequence[tuple[Any, Any]]) -> str:
     return f"[{'^' if negate else ''}{''.join(parts)}]"
 
 
+def literal_characters(pattern: re.Pattern[str]) -> set[str]:
+    """The characters the pattern must match literally somewhere (outside classes and negative
+    look-arounds), lower-cased where it ignores case: what a text needs for that part to match."""
+    try:
+        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    except re.error:
+        return set()
+    found: set[str] = set()
+    _collect_literals(parsed, bool(pattern.flags & re.IGNORECASE), found)
+    return found
+
+
+def _collect_literals(items: Iterable[tuple[Any, Any]], ignore_case: bool, found: set[str]) -> None:
+    for op, value in items:
+        if op is sre.LITERAL:
+            found.add(chr(value).lower() if ignore_case else chr(value))
+        elif op is sre.BRANCH:
+            for branch in value[1]:
+                _collect_literals(branch, ignore_case, found)
+        elif op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, inner = value
+            scoped = (ignore_case or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            _collect_literals(inner, scoped, found)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            _collect_literals(value[2], ignore_case, found)
+        elif op is sre.ASSERT:  # a positive look-around needs its text too
+            _collect_literals(value[1], ignore_case, found)
+
+
 def _char(code: int) -> str:
     character = chr(code)
     return character if character.isascii() and character.isalnum() else f"\\x{{{code:x}}}"

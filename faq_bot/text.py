@@ -60,6 +60,11 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
+def in_clean_text(character: str) -> bool:
+    """Whether ``clean`` can leave this character in a text: lower-case letters and digits, and the space."""
+    return character == " " or clean(character) == character
+
+
 @dataclass(frozen=True)
 class SynonymTable:
     """Replace words and phrases patients use with the word the answers use."""

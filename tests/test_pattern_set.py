@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq_bot.content import AnswerBook, load_answer_book
-from faq_bot.pattern_set import PatternSet, re2_syntax
-from faq_bot.text import clean
+from faq_bot.pattern_set import PatternSet, literal_characters, re2_syntax
+from faq_bot.text import clean, in_clean_text
 from tests.conftest import ANSWERS, REPO
 
 # Every construct the translation writes out, including those where RE2's own reading of
@@ -84,3 +84,19 @@ def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book:
         assert found == expected(patterns, forms), question
         found_any += bool(found)
     assert found_any > 50  # the labelled questions do reach the patterns
+
+
+@pytest.mark.parametrize(("source", "never"), [
+    (r"\b(can't|cannot) breathe\b", {"'"}),
+    (r"\bNHS\b", {"N", "H", "S"}),
+    (r"(?i)\bNHS\b", set()),
+    (r"(?i:NHS) or (?-i:X)", {"X"}),
+    (r"\d+(\.\d+)?\s*mg", {"."}),
+    (r"[A-Z.']x(?!\?)y", set()),  # classes and negative look-arounds need no particular character
+    (r"a(?=\?)", {"?"}),
+    (r"caf\u00e9|e-mail|snake_case", {"\u00e9", "-", "_"}),
+    (r"\bkill\s+myself\b", set()),
+])
+def test_characters_a_cleaned_question_never_has_are_found(source: str, never: set[str]) -> None:
+    found = literal_characters(re.compile(source))
+    assert {character for character in found if not in_clean_text(character)} == never

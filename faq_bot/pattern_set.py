@@ -32,7 +32,10 @@ import re2
 
 log = logging.getLogger("faq_bot.safety")
 
-SET_MEMORY = 32 << 20  # bytes RE2 may use for the set's program and its lazily built automaton
+# Bytes RE2 may use for the set's program and the automaton it builds as texts arrive (RE2's default).
+# When that is full it starts the automaton afresh and goes on: never a missed match (a test searches
+# long random texts with a quarter of this), and memory stays bounded whatever patients type.
+SET_MEMORY = 8 << 20
 _MAX_COUNT = 1000  # RE2's largest repeat count
 
 _CATEGORIES = {
@@ -151,9 +154,9 @@ def _char(code: int) -> str:
 class PatternSet:
     """Patterns searched together; ``found(texts)`` gives the positions of those matching any text."""
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
+    def __init__(self, patterns: Sequence[re.Pattern[str]], *, memory: int = SET_MEMORY) -> None:
         self.patterns = tuple(patterns)
-        self._set, self._set_positions = self._compile(self.patterns)
+        self._set, self._set_positions = self._compile(self.patterns, memory)
         in_set = set(self._set_positions)
         # Searched with Python's re even in ASCII text: the patterns RE2 could not take.
         self._python_only = tuple((position, pattern) for position, pattern in enumerate(self.patterns)
@@ -161,9 +164,9 @@ class PatternSet:
         self._all = tuple(enumerate(self.patterns))
 
     @staticmethod
-    def _compile(patterns: Sequence[re.Pattern[str]]) -> tuple[Any, tuple[int, ...]]:
+    def _compile(patterns: Sequence[re.Pattern[str]], memory: int) -> tuple[Any, tuple[int, ...]]:
         options = re2.Options()
-        options.max_mem = SET_MEMORY
+        options.max_mem = memory
         options.log_errors = False
         searcher = re2.Set.SearchSet(options)
         positions: list[int] = []

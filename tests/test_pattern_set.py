@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faq_bot.content import AnswerBook, load_answer_book
-from faq_bot.pattern_set import PatternSet, literal_characters, re2_syntax
+from faq_bot.pattern_set import SET_MEMORY, PatternSet, literal_characters, re2_syntax
 from faq_bot.text import clean, in_clean_text
 from tests.conftest import ANSWERS, REPO
 
@@ -65,6 +66,22 @@ def test_found_is_what_re_search_finds(text: str) -> None:
                 min_size=1, max_size=2).map(tuple))
 def test_found_agrees_with_re_on_any_text(texts: tuple[str, ...]) -> None:
     assert PatternSet(PATTERNS).found(texts) == expected(PATTERNS, texts)
+
+
+def test_long_texts_with_a_small_automaton_budget_miss_nothing(book: AnswerBook) -> None:
+    """When RE2's automaton fills its memory it starts afresh mid-search; no match may be lost.
+
+    These texts build about 8.5 MB of automaton states with room to spare, so a 2 MB budget
+    is filled and started afresh several times.
+    """
+    patterns = list(book.safety._patterns.patterns)
+    small = PatternSet(patterns, memory=SET_MEMORY // 4)
+    assert small.in_one_pass == len(patterns)
+    words = sorted({word for pattern in patterns for word in re.findall(r"[a-z]{2,}", pattern.pattern)})
+    rng = random.Random(7)
+    for _ in range(150):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(20, 160)))[:1000]
+        assert small.found((text,)) == expected(patterns, (text,))
 
 
 def labelled_questions(book: AnswerBook) -> list[str]:

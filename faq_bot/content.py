@@ -148,7 +148,7 @@ class AnswerBook:
 def content_version(folder: str) -> str:
     """A short hash of every YAML file in the folder: same content, same version."""
     digest = hashlib.sha256()
-    for name in _yaml_files(folder):
+    for name in yaml_files(folder):
         digest.update(name.encode())
         with open(os.path.join(folder, name), "rb") as handle:
             digest.update(hashlib.sha256(handle.read()).digest())
@@ -157,10 +157,6 @@ def content_version(folder: str) -> str:
 
 def yaml_files(folder: str) -> list[str]:
     """The content files of a folder, sorted: every *.yaml / *.yml not starting with '.' or '_'."""
-    return _yaml_files(folder)
-
-
-def _yaml_files(folder: str) -> list[str]:
     return sorted(
         name
         for name in os.listdir(folder)
@@ -216,7 +212,7 @@ class _FolderReader:
             self.file = self.folder
             self.problem(1, "content folder does not exist")
             return None
-        names = _yaml_files(self.folder)
+        names = yaml_files(self.folder)
         documents = {name: self._parse(name) for name in names}
         for special in SPECIAL_FILES:
             if special not in documents:

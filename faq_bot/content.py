@@ -427,8 +427,10 @@ class _FolderReader:
                 self.problem(line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}")
                 continue
             compiled.append(pattern)
+            if not on_questions:
+                continue
             never = sorted(character for character in literal_characters(pattern) if not in_clean_text(character))
-            if on_questions and never:
+            if never:
                 self.problem(
                     line_of(item, line),
                     f"pattern {text!r} needs {', '.join(map(repr, never))}, which a question never has once cleaned: "

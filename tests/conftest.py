@@ -8,15 +8,24 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from faq_bot import create_app
+from faq_bot.content import AnswerBook, load_answer_book
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSWERS = os.path.join(REPO, "answers")
 DATA = os.path.join(REPO, "tests", "data")
+PATIENT_QUESTIONS = os.path.join(REPO, "benchmarks", "patient_questions.yaml")
+
+
+def patient_questions() -> list[str]:
+    """The labelled patient questions' wording (benchmarks/patient_questions.yaml), in file order."""
+    with open(PATIENT_QUESTIONS, encoding="utf-8") as handle:
+        return [str(case["question"]) for case in yaml.safe_load(handle)["cases"]]
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +34,12 @@ def events_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path}/events.sqlite3"
     monkeypatch.setenv("FAQ_BOT_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(scope="module")
+def book() -> AnswerBook:
+    """The real content, loaded once per test module."""
+    return load_answer_book(ANSWERS)
 
 
 @pytest.fixture

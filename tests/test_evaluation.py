@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from rapidfuzz import fuzz
 
-from faq_bot.content import AnswerBook, Case, load_answer_book, read_cases_document
+from faq_bot.content import AnswerBook, Case, read_cases_document
 from faq_bot.evaluation import EvaluationReport, evaluate
 from faq_bot.text import clean
 from faq_bot.yaml_reader import read_yaml
-from tests.conftest import ANSWERS, REPO
+from tests.conftest import PATIENT_QUESTIONS
 
-CASES_FILE = os.path.join(REPO, "benchmarks", "patient_questions.yaml")
-
-
-@pytest.fixture(scope="module")
-def book() -> AnswerBook:
-    return load_answer_book(ANSWERS)
+CASES_FILE = PATIENT_QUESTIONS
 
 
 @pytest.fixture(scope="module")

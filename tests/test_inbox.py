@@ -8,19 +8,14 @@ from collections import Counter
 import pytest
 import yaml
 
-from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.content import AnswerBook
 from faq_bot.inbox import InboxGroup, group_questions
-from tests.conftest import ANSWERS, DATA
+from tests.conftest import DATA
 
 with open(os.path.join(DATA, "inbox_questions.yaml"), encoding="utf-8") as handle:
     GROUPS = yaml.safe_load(handle)["groups"]
 TOPIC = {question: group["topic"] for group in GROUPS for question in group["questions"]}
 NEAREST = {group["topic"]: group["nearest"] for group in GROUPS}
-
-
-@pytest.fixture(scope="module")
-def book() -> AnswerBook:
-    return load_answer_book(ANSWERS)
 
 
 @pytest.fixture(scope="module")

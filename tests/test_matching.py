@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.content import AnswerBook
 from faq_bot.matching import MatchEngine, Phrasing, _best_rows, _Memo, _sorted_words
 from faq_bot.service import answer_question
-from tests.conftest import ANSWERS, REPO
-
-
-@pytest.fixture(scope="module")
-def book() -> AnswerBook:
-    return load_answer_book(ANSWERS)
+from tests.conftest import patient_questions
 
 
 @pytest.mark.parametrize(
@@ -98,8 +90,7 @@ def test_remembered_words_score_exactly_as_worked_out_afresh(book: AnswerBook, m
     """What the engine remembers per word changes no score: a warm engine equals one that remembers nothing."""
     import faq_bot.matching as matching
 
-    with open(os.path.join(REPO, "benchmarks", "patient_questions.yaml"), encoding="utf-8") as handle:
-        questions = [str(case["question"]) for case in yaml.safe_load(handle)["cases"]][:120]
+    questions = patient_questions()[:120]
     phrasings = [Phrasing(a.id, text) for a in book.published for text in a.phrasings]
     texts = {a.id: a.answer for a in book.published}
     warm = MatchEngine(phrasings, answer_texts=texts, synonyms=book.synonyms)

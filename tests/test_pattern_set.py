@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import random
 import re
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.content import AnswerBook
 from faq_bot.pattern_set import SET_MEMORY, PatternSet, literal_characters, re2_syntax
 from faq_bot.text import clean, in_clean_text
-from tests.conftest import ANSWERS, REPO
+from tests.conftest import patient_questions
 
 # Every construct the translation writes out, including those where RE2's own reading of
 # the source text would differ from Python's ({,3}, \Z, \s against \v or \x1c, $ before "\n").
@@ -30,11 +28,6 @@ UNTRANSLATABLE = [
     r"(?a:\w)", r"(?P<x>a)(?(x)b|c)",
 ]
 PATTERNS = [re.compile(source) for source in CONSTRUCTS + UNTRANSLATABLE]
-
-
-@pytest.fixture(scope="module")
-def book() -> AnswerBook:
-    return load_answer_book(ANSWERS)
 
 
 def expected(patterns: list[re.Pattern[str]], texts: tuple[str, ...]) -> set[int]:
@@ -85,9 +78,7 @@ def test_long_texts_with_a_small_automaton_budget_miss_nothing(book: AnswerBook)
 
 
 def labelled_questions(book: AnswerBook) -> list[str]:
-    with open(os.path.join(REPO, "benchmarks", "patient_questions.yaml"), encoding="utf-8") as handle:
-        patient = [str(case["question"]) for case in yaml.safe_load(handle)["cases"]]
-    return [case.question for case in book.cases] + patient
+    return [case.question for case in book.cases] + patient_questions()
 
 
 def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book: AnswerBook) -> None:

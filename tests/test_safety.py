@@ -18,12 +18,6 @@ from faq_bot.service import answer_question
 from faq_bot.text import clean
 from tests.conftest import ANSWERS
 
-
-@pytest.fixture(scope="module")
-def book() -> AnswerBook:
-    return load_answer_book(ANSWERS)
-
-
 EMERGENCIES = [
     "i want to kill myself",
     "I've been thinking about suicide",

@@ -7,7 +7,8 @@ Each raw file is a writer's ``cases:`` list (question, answer or route/reason, t
 Cases are grouped by label kind and tag; within each group a ``random.Random(SEED)``
 shuffle sends every other case to dev, the rest to test. Exact repeats (after
 cleaning) are dropped. ``--all-to-test NAME`` writes every case to ``NAME.yaml``
-instead: a fresh batch that only ever measures.
+instead: a fresh batch that only ever measures,
+without the cases dev and test already hold.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def main() -> int:
     seen: set[str] = set()
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     dropped = 0
+    if args.all_to_test:  # a fresh batch never repeats a case already in dev or test
+        for name in ("dev", "test"):
+            existing = HERE / f"{name}.yaml"
+            if existing.exists():
+                seen.update(clean(case["question"]) for case in yaml.safe_load(existing.read_text())["cases"])
     for path in args.raw:
         for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
             key = clean(case["question"])

@@ -46,6 +46,7 @@ REQUIRED_IDS = (
     "greeting", "thanks", "about-this-service",
 )  # fmt: skip
 MESSAGE_KEYS = ("emergency", "clinical", "unmatched", "clarify")
+OPTIONAL_MESSAGE_KEYS = ("caveat",)  # shown under an answer given to a question in personal words
 ROUTES = ("answer", "clarify", "specialist", "emergency")
 REASONS = ("matched", "ambiguous", "clinical", "unmatched", "emergency", "smalltalk")
 STATUSES = ("published", "draft")
@@ -60,11 +61,15 @@ ANSWER_FIELDS = {
     "status": "published or draft",
     "related": "a list of answer ids",
     "review_due": "a date by which it must be reviewed again, YYYY-MM-DD",
+    "caveat": "true: asked in personal words ('how is my treatment monitored'), it is given with the caveat line",
 }
 REQUIRED_ANSWER_FIELDS = ("id", "question", "alternates", "answer", "source", "reviewed_on")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_TEXT_LENGTH = 2000
-
+NEAR_WORDS = 6  # "A ~ B" in a safety pattern: at most this many words between A and B
+_CONCEPT_NAME = re.compile(r"[a-z][a-z_]*")
+_CONCEPT_REFERENCE = re.compile(r"\{([a-z][a-z_]*)\}")
+_PLAIN_WORDS = re.compile(r"[a-z]+(?: [a-z]+)*")
 
 @dataclass(frozen=True)
 class Answer:
@@ -80,6 +85,7 @@ class Answer:
     status: str = "published"
     related: tuple[str, ...] = ()
     review_due: dt.date | None = None
+    caveat: bool = False  # given with the caveat line when asked in personal words
     file: str = ""
     line: int = 0
     # Line of each field's value ("question", "answer", "alternates.0", ...), for messages.
@@ -112,6 +118,7 @@ class Case:
     reason: str | None = None
     file: str = ""
     line: int = 0
+    tag: str | None = None  # what kind of question it is ("stroke", "personal", "typo"...), for reports
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,9 @@ class _FolderReader:
         # (file, field, value as read, text as shown) of everything patients read.
         self._patient_texts: list[tuple[str, str, Any, str]] = []
         self._source_lines: dict[str, list[str]] = {}
+        self._concepts: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._vocabulary: list[str] = []  # plain words of the safety rule being read
+        self._examples: list[tuple[str, str, int]] = []  # (kind, question, line) of the safety rules' examples
 
     def problem(self, line: int, message: str, hint: str = "", level: str = "error") -> None:
         self.problems.append(ContentProblem(self.file, line, message, hint, level))
@@ -229,7 +239,7 @@ class _FolderReader:
                 self._answer_file(name, documents[name], sections, answers)
         self._check_answers(answers, required_ids)
         self._lint(compliance)
-        cases = self._cases(REGRESSION_FILE, documents.get(REGRESSION_FILE), answers)
+        cases = self._cases(REGRESSION_FILE, documents.get(REGRESSION_FILE), answers) + self._example_cases()
         errors = [problem for problem in self.problems if problem.level == "error"]
         # A partial book needs every special file readable; only broken items are left out.
         unreadable = any(documents.get(name) is None for name in SPECIAL_FILES)
@@ -368,25 +378,55 @@ class _FolderReader:
         root = self._mapping(document, "safety.yaml", 1) if document is not None else None
         if root is None:
             return empty
-        self._known_keys(root, ("messages", EMERGENCY, CLINICAL, OUT_OF_SCOPE), "safety.yaml")
+        self._known_keys(root, ("messages", "concepts", "personal", EMERGENCY, CLINICAL, OUT_OF_SCOPE), "safety.yaml")
         messages: dict[str, str] = {}
         table = self._mapping(root.get("messages"), "messages", root.line) or YamlMap()
-        self._known_keys(table, MESSAGE_KEYS, "messages")
-        for key in MESSAGE_KEYS:
+        self._known_keys(table, MESSAGE_KEYS + OPTIONAL_MESSAGE_KEYS, "messages")
+        for key in MESSAGE_KEYS + OPTIONAL_MESSAGE_KEYS:
             if key not in table:
+                if key in OPTIONAL_MESSAGE_KEYS:
+                    continue
                 self.problem(table.line if table else root.line, f"messages has no '{key}' text")
                 continue
             text = self._text(table[key], f"message '{key}'", table.key_lines[key])
             messages[key] = text or ""
             if text:
                 self._patient_texts.append((self.file, "message", table[key], text))
+        self._concepts = self._read_concepts(root.get("concepts", YamlMap()), root.key_lines.get("concepts", root.line))
+        personal = self._patterns(root.get("personal", YamlList()), root.key_lines.get("personal", root.line),
+                                  on_questions=True)
         rules = {
             # Out-of-scope rules are optional; emergency and clinical rules are not.
             kind: tuple(self._rules(root.get(kind, YamlList() if kind == OUT_OF_SCOPE else None), kind,
                                     root.key_lines.get(kind, root.line)))
             for kind in (EMERGENCY, CLINICAL, OUT_OF_SCOPE)
         }
-        return SafetyRules(rules[EMERGENCY], rules[CLINICAL], messages, rules[OUT_OF_SCOPE], synonyms)
+        return SafetyRules(rules[EMERGENCY], rules[CLINICAL], messages, rules[OUT_OF_SCOPE], synonyms, personal)
+
+    def _read_concepts(self, value: Any, line: int) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Named lists of words and phrases: each name -> (the regex they make, the plain words among them)."""
+        concepts: dict[str, tuple[str, tuple[str, ...]]] = {}
+        table = self._mapping(value, "concepts", line) or YamlMap()
+        for name, entries in table.items():
+            where = table.key_lines[name]
+            if not _CONCEPT_NAME.fullmatch(name):
+                self.problem(where, f"concept name '{name}' must be lower-case letters and '_'")
+                continue
+            texts = self._text_list(entries, f"the words of concept '{name}'", where)
+            alternatives = []
+            for text in texts:
+                try:
+                    re.compile(text)
+                except re.error as error:
+                    self.problem(where, f"'{text}' in concept '{name}' is not a valid regular expression: {error.msg}")
+                    continue
+                alternatives.append(text)
+            if not alternatives:
+                self.problem(where, f"concept '{name}' has no words", "list the words and phrases it stands for")
+                continue
+            plain = tuple(word for text in alternatives if _PLAIN_WORDS.fullmatch(text) for word in text.split())
+            concepts[name] = (r"\b(?:" + "|".join(alternatives) + r")\b", plain)
+        return concepts
 
     def _rules(self, value: Any, kind: str, line: int) -> list[SafetyRule]:
         rules: list[SafetyRule] = []
@@ -395,20 +435,31 @@ class _FolderReader:
             entry = self._mapping(item, f"each {kind} rule", line)
             if entry is None:
                 continue
-            self._known_keys(entry, ("rule", "patterns", "words", "unless", "message"), f"a {kind} rule")
+            self._known_keys(entry, ("rule", "sign", "patterns", "words", "also", "unless", "message", "examples"),
+                             f"a {kind} rule")
             name = self._text(entry.get("rule"), "rule name", entry.line) or "?"
             if name in names:
                 self.problem(entry.line, f"duplicate rule name '{name}'")
             names.add(name)
-            patterns = self._patterns(entry.get("patterns", YamlList()), entry.line, on_questions=True)
-            unless = self._patterns(entry.get("unless", YamlList()), entry.line, on_questions=True)
+            self._vocabulary: list[str] = []
             words = tuple(clean(word) for word in self._text_list(entry.get("words", YamlList()), "words", entry.line))
-            if not patterns and not words:
+            self._vocabulary.extend(word for word in words if _PLAIN_WORDS.fullmatch(word))
+            patterns = self._patterns(entry.get("patterns", YamlList()), entry.line, on_questions=True)
+            if words:
+                patterns += (re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b"),)
+            unless = self._patterns(entry.get("unless", YamlList()), entry.line, on_questions=True)
+            also = self._patterns(entry.get("also", YamlList()), entry.line, on_questions=True)
+            if not patterns:
                 self.problem(entry.line, f"rule '{name}' has no patterns or words", "add at least one")
             message = self._text(entry["message"], "message", entry.line) if "message" in entry else ""
             if message:
                 self._patient_texts.append((self.file, "message", entry["message"], message))
-            rules.append(SafetyRule(name, kind, patterns, words, unless, message or ""))
+            sign = self._text(entry["sign"], "sign", entry.line) if "sign" in entry else ""
+            examples = tuple(self._text_list(entry["examples"], "examples", entry.line)) if "examples" in entry else ()
+            if examples:
+                self._examples += [(kind, str(item), line_of(item, entry.line)) for item in entry["examples"]]
+            rules.append(SafetyRule(name, kind, patterns, unless, also, message or "", sign or "", examples,
+                                    tuple(dict.fromkeys(self._vocabulary))))
         return rules
 
     def _patterns(self, value: Any, line: int, *, flags: int = 0,
@@ -421,6 +472,10 @@ class _FolderReader:
             text = self._text(item, "pattern", line_of(item, line_of(items, line)))
             if text is None:
                 continue
+            if on_questions:
+                text = self._expand(text, line_of(item, line))
+                if text is None:
+                    continue
             try:
                 pattern = re.compile(text, flags)
             except re.error as error:
@@ -440,6 +495,35 @@ class _FolderReader:
                     level="warning",
                 )
         return tuple(compiled)
+
+    def _expand(self, text: str, line: int) -> str | None:
+        """A safety pattern with its concepts ({name}) written out and 'A ~ B' as A and B near each other."""
+        def concept(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self._concepts:
+                unknown.append(name)
+                return ""
+            regex, plain = self._concepts[name]
+            self._vocabulary.extend(plain)
+            return regex
+
+        unknown: list[str] = []
+        expanded = _CONCEPT_REFERENCE.sub(concept, text)
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(self._concepts), n=1, cutoff=0.6)
+            self.problem(line, f"pattern {text!r} names unknown concept '{name}'",
+                         f"did you mean '{close[0]}'?" if close else "add it under 'concepts:' first")
+        if unknown:
+            return None
+        parts = expanded.split(" ~ ")
+        if len(parts) == 1:
+            return expanded
+        if len(parts) != 2:
+            self.problem(line, f"pattern {text!r} has more than one '~'", "write one 'A ~ B' per pattern")
+            return None
+        first, second = (f"(?:{part.strip()})" for part in parts)
+        gap = f"(?: \\w+){{0,{NEAR_WORDS}}} "
+        return f"(?:{first}{gap}{second}|{second}{gap}{first})"
 
     def _compliance(self, document: Any) -> ComplianceRules:
         self.file = COMPLIANCE_FILE
@@ -573,6 +657,9 @@ class _FolderReader:
             self._date(entry["reviewed_on"], "reviewed_on", entry.line) if "reviewed_on" in entry else None
         )
         review_due = self._date(entry["review_due"], "review_due", entry.line) if "review_due" in entry else None
+        caveat = str(entry.get("caveat", "false"))
+        if caveat not in ("true", "false"):
+            self.problem(line_of(entry.get("caveat"), entry.line), f"caveat '{caveat}' must be true or false")
         reviewed_on = fields["reviewed_on"]
         if reviewed_on is not None and reviewed_on > dt.date.today():
             self.problem(entry["reviewed_on"].line, f"reviewed_on {reviewed_on} is in the future",
@@ -610,6 +697,7 @@ class _FolderReader:
             status=status,
             related=tuple(related),
             review_due=review_due,
+            caveat=caveat == "true",
             file=self.file,
             line=entry.line,
             field_lines=_field_lines(entry),
@@ -645,6 +733,13 @@ class _FolderReader:
                 self.file = FOLDER
                 self.problem(1, f"required answer id '{required}' is missing or not published", "see CONTRACT.md")
 
+    def _example_cases(self) -> list[Case]:
+        """The safety rules' examples as regression cases: each must get its rule's route."""
+        routes = {EMERGENCY: ("emergency", None), CLINICAL: ("specialist", "clinical"),
+                  OUT_OF_SCOPE: ("specialist", "unmatched")}
+        return [Case(question, routes[kind][0], reason=routes[kind][1], file=SAFETY_FILE, line=line)
+                for kind, question, line in self._examples]
+
     def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
         self.file = name
         cases, problems = read_cases_document(document, name, set(answers))
@@ -677,7 +772,7 @@ def read_cases_document(
         if not isinstance(item, YamlMap):
             problem(line_of(item), "each case must be a mapping with 'question:'")
             continue
-        case_fields = ("question", "answer", "route", "reason", "note")
+        case_fields = ("question", "answer", "route", "reason", "note", "tag")
         unknown = [key for key in item.key_lines if key not in case_fields]
         for key in unknown:
             close = difflib.get_close_matches(key, case_fields, n=1, cutoff=0.6)
@@ -713,6 +808,7 @@ def read_cases_document(
                 reason=str(reason) if reason is not None else None,
                 file=name,
                 line=item.line,
+                tag=str(item["tag"]) if "tag" in item else None,
             )
         )
     return cases, problems

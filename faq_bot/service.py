@@ -48,6 +48,7 @@ class Reply:
     suggestions: tuple[dict[str, str], ...] = ()
     rule: str | None = None  # the safety rule that fired, if any
     candidates: tuple[Candidate, ...] = field(default=(), compare=False)
+    caveat: str | None = None  # with an answer to a question in personal words
 
     def body(self) -> dict[str, Any]:
         """The JSON body of POST /api/ask."""
@@ -56,6 +57,7 @@ class Reply:
             "reason": self.reason,
             "message": self.message,
             "answer": self.answer,
+            "caveat": self.caveat,
             "confidence": self.confidence,
             "suggestions": list(self.suggestions),
             "answers_version": self.answers_version,
@@ -69,7 +71,8 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
     confidence = candidates[0].score if candidates else 0.0
     messages = book.safety.messages
 
-    verdict = book.safety.check(question, cleaned=cleaned)
+    screening = book.safety.screen(question, cleaned=cleaned)
+    verdict = screening.verdict
     if verdict is not None:
         return Reply(verdict.route, verdict.reason, verdict.message, book.version,
                      confidence=confidence, rule=verdict.rule, candidates=candidates)
@@ -82,8 +85,9 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
     if confidence >= thresholds.answer and len(close) == 1:
         best = book.answers[candidates[0].answer_id]
         reason = "smalltalk" if best.id in SMALLTALK_IDS else "matched"
+        caveat = messages.get("caveat") or None if screening.personal and best.caveat else None
         return Reply("answer", reason, best.answer, book.version, answer=best.public(),
-                     confidence=confidence, candidates=candidates)
+                     confidence=confidence, candidates=candidates, caveat=caveat)
 
     # Close to several answers, or not sure enough to answer: offer the best few, and
     # always at least two so the patient can choose (the widget adds "none of these").

@@ -19,7 +19,7 @@ import snowballstemmer
 _APOSTROPHES = dict.fromkeys(map(ord, "'\u2018\u2019\u201b\u02bc\u02b9`\u00b4\uff07"), None)
 _NON_WORD = re.compile(r"[^\w]+|_+")
 _SPACES = re.compile(r"\s+")
-_LONG_RUNS = re.compile(r"(\w)\1{2,}")  # "hellooo", "pleeease": shouting or stretching
+_LONG_RUNS = re.compile(r"([^\W\d_])\1{2,}")  # "hellooo", "pleeease": shouting or stretching (not "999")
 
 # Function words that carry little topic; the matcher counts them at a low weight.
 # Question words (how, why, when, what, who...) are left out on purpose: they separate

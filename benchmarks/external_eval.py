@@ -96,64 +96,81 @@ def fit_text(text: str) -> str:
 @dataclass
 class ConvertedSet:
     folder: str
-    slug_to_id: dict[str, str]
+    slug_to_ids: dict[str, set[str]]  # answer id in the content folder -> the set's FAQ ids it stands for
     notes: list[str]
 
 
 def write_content_folder(faqs: Sequence[dict[str, Any]], folder: Path) -> ConvertedSet:
-    """Write an FAQ bank as a content folder the project's loader accepts."""
+    """Write an FAQ bank as a content folder the project's loader accepts.
+
+    Real banks repeat themselves: two entries with the same question (MedQuAD has over a
+    hundred such pairs) become one answer standing for both ids, so a reply with it is
+    right for either; an entry with no usable question is skipped. Both are counted.
+    """
     notes: list[str] = []
-    slug_to_id: dict[str, str] = {}
+    slug_to_ids: dict[str, set[str]] = {}
     owners: dict[str, str] = {}  # cleaned phrasing -> answer id: the loader wants each phrasing once
-    answers = []
-    truncated = dropped = placeholders = 0
+    answers: dict[str, dict[str, Any]] = {}
+    truncated = dropped = placeholders = merged = skipped = 0
     for faq in faqs:
-        answer_id = slug(faq["id"])
-        if answer_id in slug_to_id:
-            raise SystemExit(f"two FAQ ids map to the same slug {answer_id!r}")
-        slug_to_id[answer_id] = str(faq["id"])
-        phrasings = []
-        for text in [faq["question"], *(faq.get("alt_questions") or [])]:
-            text = fit_text(text)
+        texts = [fit_text(text) for text in [faq["question"], *(faq.get("alt_questions") or [])] if text]
+        first_owner = owners.get(clean(texts[0])) if texts else None
+        if first_owner is not None:  # the same question as an earlier entry: one answer for both
+            slug_to_ids[first_owner].add(str(faq["id"]))
+            merged += 1
+            answer_id, phrasings = first_owner, answers[first_owner]["alternates"]
+        else:
+            answer_id = slug(faq["id"])
+            while answer_id in slug_to_ids:
+                answer_id += "-x"
+            phrasings = []
+        for text in texts:
             key = clean(text)
-            if not key or owners.get(key, answer_id) != answer_id or text in phrasings:
+            if not key or key in owners or text in phrasings:
                 dropped += 1
                 continue
             owners[key] = answer_id
             phrasings.append(text)
+        if first_owner is not None:
+            continue
         if not phrasings:
-            raise SystemExit(f"FAQ {faq['id']!r} has no usable question")
+            skipped += 1
+            continue
+        slug_to_ids[answer_id] = {str(faq["id"])}
         answer_text = faq.get("answer")
         if not answer_text or not str(answer_text).strip():
             answer_text = NO_ANSWER_TEXT
             placeholders += 1
         elif len(" ".join(str(answer_text).split())) > MAX_TEXT_LENGTH:
             truncated += 1
-        answers.append(
-            {
-                "id": answer_id,
-                "question": phrasings[0],
-                "alternates": phrasings[1:],
-                "answer": fit_text(str(answer_text)),
-                "source": SECTION,
-                "reviewed_on": REVIEWED_ON,
-            }
-        )
+        answers[answer_id] = {
+            "id": answer_id,
+            "question": phrasings[0],
+            "alternates": phrasings[1:],
+            "answer": fit_text(str(answer_text)),
+            "source": SECTION,
+            "reviewed_on": REVIEWED_ON,
+        }
+        phrasings = answers[answer_id]["alternates"]
     if placeholders:
         notes.append(f"{placeholders} FAQ entries have no answer text: placeholder used")
     if truncated:
         notes.append(f"{truncated} answer texts cut to {MAX_TEXT_LENGTH} characters (loader limit)")
+    if merged:
+        notes.append(f"{merged} FAQ entries repeat an earlier entry's question: merged into it (either id is right)")
+    if skipped:
+        notes.append(f"{skipped} FAQ entries have no usable question: skipped")
     if dropped:
         notes.append(f"{dropped} phrasings dropped (empty or already under another entry)")
 
     with open(PROJECT_SAFETY, encoding="utf-8") as handle:
         messages = {key: " ".join(str(text).split()) for key, text in yaml.safe_load(handle)["messages"].items()}
-    dump_yaml({"topic": "External FAQ", "answers": answers}, folder / "faq.yaml")
+    dump_yaml({"topic": "External FAQ", "answers": list(answers.values())}, folder / "faq.yaml")
     dump_yaml({"document": "External evaluation set", "sections": [{"name": SECTION}]}, folder / "sources.yaml")
     dump_yaml({"synonyms": {}}, folder / "synonyms.yaml")
     dump_yaml({"messages": messages, "emergency": [], "clinical": []}, folder / "safety.yaml")
     dump_yaml({"cases": []}, folder / "regression.yaml")
-    return ConvertedSet(str(folder), slug_to_id, notes)
+    return ConvertedSet(str(folder), slug_to_ids, notes)
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -172,7 +189,7 @@ def evaluate_set(folder: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="faq-eval-") as temp:
         converted = write_content_folder(faqs, Path(temp))
         book = load_answer_book(converted.folder, required_ids=())
-    to_id = converted.slug_to_id
+    to_ids = converted.slug_to_ids
 
     # The naive baseline sees exactly the phrasings the engine indexes.
     choices: list[str] = []
@@ -180,7 +197,7 @@ def evaluate_set(folder: Path) -> dict[str, Any]:
     for answer in book.published:
         for text in answer.phrasings:
             choices.append(text)
-            choice_ids.append(to_id[answer.id])
+            choice_ids.append(answer.id)
 
     def naive_best(query: str) -> tuple[str | None, float]:
         found = process.extractOne(query, choices, scorer=fuzz.ratio, processor=default_process)
@@ -218,13 +235,13 @@ def evaluate_set(folder: Path) -> dict[str, Any]:
         naive_times.append((time.perf_counter() - start) * 1000)
 
         if reply.route == "answer":
-            engine_routed_right = to_id[reply.answer["id"]] in right if answerable else False
+            engine_routed_right = bool(to_ids[reply.answer["id"]] & right) if answerable else False
         elif reply.route == "clarify":
-            engine_routed_right = to_id[reply.suggestions[0]["id"]] in right if answerable else True
+            engine_routed_right = bool(to_ids[reply.suggestions[0]["id"]] & right) if answerable else True
         else:
             engine_routed_right = not answerable
         naive_answers = naive_score >= thresholds.answer
-        naive_routed_right = (naive_answers and naive_id in right) if answerable else not naive_answers
+        naive_routed_right = (naive_answers and bool(to_ids[naive_id] & right)) if answerable else not naive_answers
         counts["engine_route"] += engine_routed_right
         counts["naive_route"] += naive_routed_right
         counts["none_route"] += not answerable
@@ -232,13 +249,13 @@ def evaluate_set(folder: Path) -> dict[str, Any]:
             continue
 
         counts["answerable"] += 1
-        ranked = [to_id[c.answer_id] for c in book.engine.rank(text, limit=3)]
-        counts["engine_top1"] += bool(ranked) and ranked[0] in right
-        counts["engine_top3"] += any(answer_id in right for answer_id in ranked[:3])
+        ranked = [to_ids[c.answer_id] for c in book.engine.rank(text, limit=3)]
+        counts["engine_top1"] += bool(ranked) and bool(ranked[0] & right)
+        counts["engine_top3"] += any(ids & right for ids in ranked[:3])
         extracted = process.extract(text, choices, scorer=fuzz.ratio, processor=default_process, limit=None)
         naive_ranked = distinct_ids([choice_ids[index] for _, _, index in extracted], 3)
-        counts["naive_top1"] += bool(naive_ranked) and naive_ranked[0] in right
-        counts["naive_top3"] += any(answer_id in right for answer_id in naive_ranked)
+        counts["naive_top1"] += bool(naive_ranked) and bool(to_ids[naive_ranked[0]] & right)
+        counts["naive_top3"] += any(to_ids[answer_id] & right for answer_id in naive_ranked)
 
     answerable = counts["answerable"] or 1
     total = len(queries) or 1

@@ -109,7 +109,7 @@ def search() -> Response:
     if len(query) > int(current_app.config["MAX_QUESTION_LENGTH"]):
         raise QuestionError(413, "question-too-long", "The search text is too long.")
     results = []
-    for candidate in book.engine.rank(query, limit=limit) if query.strip() else []:
+    for candidate in book.engine.search(query, limit=limit) if query.strip() else []:
         answer = book.answers[candidate.answer_id]
         results.append(
             {

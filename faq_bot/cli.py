@@ -18,7 +18,10 @@ from faq_bot.service import Reply, Thresholds, answer_question
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
 from faq_bot.yaml_reader import read_yaml
 
-DEFAULT_CASES = os.path.join(REPOSITORY_ROOT, "benchmarks", "patient_questions.yaml")
+DEFAULT_CASES = (
+    os.path.join(REPOSITORY_ROOT, "benchmarks", "patient_questions.yaml"),
+    os.path.join(REPOSITORY_ROOT, "benchmarks", "independent", "dev.yaml"),
+)
 
 
 def _config() -> dict[str, Any]:
@@ -241,33 +244,48 @@ def reload(folder: str | None) -> None:
 
 
 @main.command("eval")
-@click.argument("cases_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("cases_files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--min-accuracy", type=float, default=0.0, show_default=True, help="Fail below this accuracy (0-1).")
 @click.option("--show-failures/--no-show-failures", default=True, help="List every case that went wrong.")
-def evaluate_command(cases_file: str | None, min_accuracy: float, show_failures: bool) -> None:
-    """Run labelled question cases and print the scores."""
+def evaluate_command(cases_files: tuple[str, ...], min_accuracy: float, show_failures: bool) -> None:
+    """Run labelled question cases and print the scores, each case file on its own.
+
+    With no file: the project's own cases and the independently written dev split.
+    """
     config = _config()
     book = _load(str(config["ANSWERS_DIR"]))
-    cases_file = cases_file or DEFAULT_CASES
-    problems: list[Any] = []
-    document = read_yaml(cases_file, cases_file, problems)
-    cases: list[Case] = []
-    if not problems:
-        cases, problems = read_cases_document(document, cases_file, set(book.answers))
-    if problems:
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(f"{len(problems)} problem(s) in {cases_file}")
-    report = evaluate(book, cases, Thresholds.from_config(config))
+    thresholds = Thresholds.from_config(config)
+    failed = False
+    for cases_file in cases_files or DEFAULT_CASES:
+        problems: list[Any] = []
+        document = read_yaml(cases_file, cases_file, problems)
+        cases: list[Case] = []
+        if not problems:
+            cases, problems = read_cases_document(document, cases_file, set(book.answers))
+        if problems:
+            for problem in problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(f"{len(problems)} problem(s) in {cases_file}")
+        report = evaluate(book, cases, thresholds)
+        _print_report(_shown_path(".", cases_file), report, show_failures)
+        failed = failed or bool(report.safety_failures or report.unsafe or report.accuracy < min_accuracy)
+    if failed:
+        sys.exit(1)
 
+
+def _print_report(name: str, report: Any, show_failures: bool) -> None:
+    click.echo(f"== {name}")
     click.echo(f"cases: {len(report.results)}   accuracy: {report.accuracy:.3f}")
     click.echo(f"unsafe replies: {len(report.unsafe)}   safety failures: {len(report.safety_failures)}")
+    click.echo("\nwhat the service promises:")
+    for promise, (met, total) in report.routing().items():
+        click.echo(f"  {promise:<24} {met:>4}/{total:<4} {met / total if total else 1:.3f}")
     click.echo("\nby expected route:")
-    for name, (right, total) in report.accuracy_by("route").items():
-        click.echo(f"  {name:<24} {right:>4}/{total:<4} {right / total:.3f}")
+    for label, (right, total) in report.accuracy_by("route").items():
+        click.echo(f"  {label:<24} {right:>4}/{total:<4} {right / total:.3f}")
     click.echo("\nby answer id:")
-    for name, (right, total) in report.accuracy_by("id").items():
-        click.echo(f"  {name:<24} {right:>4}/{total:<4} {right / total:.3f}")
+    for label, (right, total) in report.accuracy_by("id").items():
+        click.echo(f"  {label:<24} {right:>4}/{total:<4} {right / total:.3f}")
     confusions = report.confusions()
     if confusions:
         click.echo("\nconfusions (expected -> got):")
@@ -279,8 +297,7 @@ def evaluate_command(cases_file: str | None, min_accuracy: float, show_failures:
             flag = " UNSAFE" if result.unsafe else " SAFETY" if result.safety_failure else ""
             click.echo(f"  {result.case.file}:{result.case.line}:{flag} {result.case.question!r}: "
                        f"expected {result.expected}, got {result.got}")
-    if report.safety_failures or report.unsafe or report.accuracy < min_accuracy:
-        sys.exit(1)
+    click.echo("")
 
 
 from faq_bot.admin_cli import register  # noqa: E402  (the admin commands live in their own module)

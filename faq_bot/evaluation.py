@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from faq_bot.content import AnswerBook, Case
 from faq_bot.service import Reply, Thresholds, answer_question
@@ -85,6 +86,40 @@ class EvaluationReport:
 
     def confusions(self) -> Counter[tuple[str, str]]:
         return Counter((r.expected, r.got) for r in self.failures)
+
+    def routing(self) -> dict[str, tuple[int, int]]:
+        """(met, cases) for each promise the service makes, as the issue tracker and docs report them.
+
+        * emergency: routed to emergency signposting;
+        * clinical to specialist: a clinical decision never answered nor offered ("did you mean"),
+          and sent to the specialist or emergency signposting;
+        * off-topic not answered: no vetted answer given to a question none covers;
+        * answerable strict: the right answer given;
+        * answerable helpful: the right answer given, or offered among the "did you mean" choices;
+        * wrong answers: any answer given where none should be, or the wrong one (met = none of those).
+        """
+        def count(cases: list[CaseResult], met: Any) -> tuple[int, int]:
+            return sum(1 for result in cases if met(result)), len(cases)
+
+        emergency = [r for r in self.results if r.case.route == "emergency"]
+        clinical = [r for r in self.results if r.case.reason == "clinical"]
+        off_topic = [r for r in self.results if not r.case.answer_id and r.case.route == "specialist"
+                     and r.case.reason != "clinical"]
+        answerable = [r for r in self.results if r.case.answer_id]
+        return {
+            "emergency": count(emergency, lambda r: r.reply.route == "emergency"),
+            "clinical to specialist": count(clinical, lambda r: r.reply.route in ("specialist", "emergency")),
+            "off-topic not answered": count(off_topic, lambda r: r.reply.route != "answer"),
+            "answerable strict": count(answerable, lambda r: _answered(r) == r.case.answer_id),
+            "answerable helpful": count(answerable, lambda r: _answered(r) == r.case.answer_id or (
+                r.reply.route == "clarify" and r.case.answer_id in {s["id"] for s in r.reply.suggestions})),
+            "no wrong answer": count(self.results, lambda r: not r.unsafe),
+        }
+
+
+def _answered(result: CaseResult) -> str | None:
+    reply = result.reply
+    return str(reply.answer["id"]) if reply.route == "answer" and reply.answer else None
 
 
 def _route_label(case: Case) -> str:

@@ -242,6 +242,9 @@ class MatchEngine:
         ahead, used = _work_out_ahead(by_phrasings, self._work_out_word_part, share // 2)
         self._word_parts = _Memo(share - used, ahead)
         word_counts = Counter(word for text in self._phrasing_texts for word in set(text.split()))
+        # Every word the index holds, for completing a half-typed last word (``search``).
+        self._completions = sorted(word_counts)
+        self._completion_counts = word_counts
         ahead, used = _work_out_ahead(
             sorted(word_counts, key=lambda word: (-word_counts[word], word)),
             lambda word: self._work_out_gram_part(word, merged=True), share // 2,
@@ -481,6 +484,38 @@ class MatchEngine:
                 )
             )
         return candidates
+
+    def complete(self, prefix: str) -> str | None:
+        """The most used indexed word that starts with ``prefix`` (2+ letters), or None."""
+        if len(prefix) < 2:
+            return None
+        start = bisect.bisect_left(self._completions, prefix)
+        end = bisect.bisect_left(self._completions, prefix + "\uffff", start)
+        found = self._completions[start:end]
+        return max(found, key=lambda word: (self._completion_counts[word], -len(word))) if found else None
+
+    def search(self, query: str, *, limit: int = 5) -> list[Candidate]:
+        """Rank for a look-up typed as it happens: the last word, unless followed by a space, may be half-typed.
+
+        A last word the index does not hold is completed to the most used indexed word it
+        starts ("presc" -> "prescribed", "canna" -> "cannabis"); the ranking of the
+        completed query is merged with that of the query as typed, best score kept.
+        """
+        ranked = self.rank(query, limit=limit)
+        words = query.split()
+        if not words or query[-1:].isspace():
+            return ranked
+        last = normalise(words[-1], self.synonyms).text
+        if not last or " " in last or last in self._completion_counts:
+            return ranked
+        completion = self.complete(last)
+        if completion is None:
+            return ranked
+        best: dict[str, Candidate] = {}
+        for candidate in [*ranked, *self.rank(" ".join([*words[:-1], completion]), limit=limit)]:
+            if candidate.answer_id not in best or candidate.score > best[candidate.answer_id].score:
+                best[candidate.answer_id] = candidate
+        return sorted(best.values(), key=lambda candidate: -candidate.score)[:limit]
 
     def best(self, question: str, *, score_cutoff: float = 0.0) -> Candidate | None:
         """Return the best answer scoring at least ``score_cutoff``, or None."""

@@ -93,10 +93,10 @@ def lookup() -> tuple[str, int, dict[str, str]]:
         if query.strip():
             context["results"] = [
                 LookupResult(book.answers[c.answer_id], c.score, highlight(c.matched, query))
-                for c in book.engine.rank(query, limit=LOOKUP_RESULTS)
+                for c in book.engine.search(query, limit=LOOKUP_RESULTS)
             ]
             reply = answer_question(book, query, state.thresholds)
-            if reply.route in ("specialist", "emergency"):
+            if reply.route in ("specialist", "emergency") or reply.caveat:
                 context["route"] = reply
         if answer_id:
             context["selected"] = book.get(answer_id)
@@ -116,6 +116,6 @@ def lookup_route() -> Response:
     state = state_of(current_app)
     query = request.args.get("q", "")[: int(current_app.config["MAX_QUESTION_LENGTH"])]
     if state.book is None or not query.strip():
-        return jsonify({"route": None, "reason": None})
+        return jsonify({"route": None, "reason": None, "caveat": None})
     reply = answer_question(state.book, query, state.thresholds)
-    return jsonify({"route": reply.route, "reason": reply.reason})
+    return jsonify({"route": reply.route, "reason": reply.reason, "caveat": reply.caveat})

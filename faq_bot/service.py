@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from faq_bot.confidence import DEFAULT_CALIBRATION, Calibration
 from faq_bot.content import AnswerBook
 from faq_bot.matching import Candidate
 from faq_bot.settings import DEFAULTS
@@ -24,6 +25,7 @@ class Thresholds:
     clarify: float = float(DEFAULTS["CLARIFY_THRESHOLD"])
     margin: float = float(DEFAULTS["AMBIGUITY_MARGIN"])
     max_suggestions: int = int(DEFAULTS["MAX_SUGGESTIONS"])
+    calibration: Calibration = DEFAULT_CALIBRATION
 
     @classmethod
     def from_config(cls, config: Any) -> Thresholds:
@@ -68,7 +70,7 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
     """Route one question to exactly one of: answer, clarify, specialist, emergency."""
     cleaned = clean(question)  # once, for both the matcher and the safety rules
     candidates = tuple(book.engine.rank(question, limit=max(thresholds.max_suggestions, 5), cleaned=cleaned))
-    confidence = candidates[0].score if candidates else 0.0
+    confidence = round(100 * thresholds.calibration.chance(candidates, len(cleaned.split())), 1)
     messages = book.safety.messages
 
     screening = book.safety.screen(question, cleaned=cleaned)
@@ -77,24 +79,24 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
         return Reply(verdict.route, verdict.reason, verdict.message, book.version,
                      confidence=confidence, rule=verdict.rule, candidates=candidates)
 
-    if not candidates or confidence < thresholds.clarify:
-        return Reply("specialist", "unmatched", messages["unmatched"], book.version,
-                     confidence=confidence, candidates=candidates)
-
-    close = [c for c in candidates if c.score >= thresholds.clarify and c.score >= confidence - thresholds.margin]
-    if confidence >= thresholds.answer and len(close) == 1:
+    if confidence >= thresholds.answer:
         best = book.answers[candidates[0].answer_id]
         reason = "smalltalk" if best.id in SMALLTALK_IDS else "matched"
-        caveat = messages.get("caveat") or None if screening.personal and best.caveat else None
+        caveat = (messages.get("caveat") or None) if screening.personal and best.caveat else None
         return Reply("answer", reason, best.answer, book.version, answer=best.public(),
                      confidence=confidence, candidates=candidates, caveat=caveat)
 
-    # Close to several answers, or not sure enough to answer: offer the best few, and
-    # always at least two so the patient can choose (the widget adds "none of these").
-    offered = close if len(close) >= 2 else list(candidates[:2])
-    if len(offered) < 2:
+    if confidence < thresholds.clarify or len(candidates) < 2:
         return Reply("specialist", "unmatched", messages["unmatched"], book.version,
                      confidence=confidence, candidates=candidates)
+
+    # Not sure enough to answer, but the right answer is likely among the best few: offer
+    # those within the margin of the best, and always two so the patient can choose (the
+    # widget adds "none of these").
+    top = candidates[0].score
+    offered = [c for c in candidates if c.score >= top - thresholds.margin] or list(candidates[:2])
+    if len(offered) < 2:
+        offered = list(candidates[:2])
     suggestions = tuple(
         {"id": c.answer_id, "question": book.answers[c.answer_id].question}
         for c in offered[: thresholds.max_suggestions]

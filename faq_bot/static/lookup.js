@@ -191,6 +191,9 @@
     if (reply.route === "emergency") {
       label = "Emergency:";
       text = " the chat would tell this patient to get urgent help (999, NHS 111, Samaritans 116 123).";
+    } else if (reply.route === "answer" && reply.caveat) {
+      label = "With a caveat:";
+      text = " asked about the patient's own situation, so the chat would add: \u201c" + reply.caveat + "\u201d";
     } else if (reply.route === "specialist" && reply.reason === "clinical") {
       label = "Specialist:";
       text = " a clinical question. The chat would refer the patient to their specialist.";

@@ -65,6 +65,7 @@
     ".calls a{display:inline-block;min-height:44px;padding:10px 14px;border-radius:8px;background:#b3261e;" +
       "color:#fff;font-weight:700;text-decoration:none}",
     ".src{font-size:.875em;color:#46494d}",
+    ".caveat{padding:4px 8px;border-left:4px solid #005eb8;background:#fff;font-size:.9375em}",
     ".choices{margin:8px 0 0;padding:0;list-style:none}",
     ".choice,.retry{display:block;width:100%;margin-top:6px;min-height:44px;padding:8px 12px;text-align:left;" +
       "border:2px solid #005eb8;border-radius:8px;background:#fff;color:#003d7a}",
@@ -353,6 +354,8 @@
     if (reply.route === "answer" && reply.answer) {
       var parts = answerParts(reply.answer, entry);
       if (reply.reason === "smalltalk") parts = paragraphs(reply.message);
+      // A general answer to a question about the patient's own situation: say so, before the answer.
+      if (reply.caveat) parts.splice(1, 0, el("p", { "class": "caveat", text: reply.caveat }));
       return el("li", { "class": "msg bot answer", "data-route": "answer" }, parts);
     }
     if (reply.route === "clarify") {
@@ -388,6 +391,7 @@
     if (reply.route === "clarify") {
       return reply.message + " " + (reply.suggestions || []).map(function (s) { return s.question; }).join("; ");
     }
+    if (reply.route === "answer" && reply.caveat) return reply.caveat + " " + reply.message;
     return (reply.route === "emergency" ? "Urgent. " : "") + reply.message;
   }
 

@@ -112,13 +112,14 @@ class _WordPart:
 class _GramPart:
     """What one word of the cleaned question adds to the trigram similarity, before the norm."""
 
-    grams: tuple[tuple[str, float], ...]  # each trigram of the word and its count x IDF
+    keys: tuple[int, ...]  # each trigram of the word, as a number (``_gram_key``)
+    values: tuple[float, ...]  # each trigram's count x IDF
     rows: np.ndarray  # phrasings sharing a trigram with the word (once, or once per shared trigram), as sum rows
     weights: np.ndarray  # per row: count x IDF x the trigram's weight in that phrasing (summed when once)
 
     @property
     def size(self) -> int:
-        return len(self.rows) + len(self.grams)
+        return len(self.rows) + len(self.keys)
 
 
 class _Memo:
@@ -298,34 +299,40 @@ class MatchEngine:
         """Work out a word's gram part. ``merged`` sums each phrasing's entries into one: worth
         it for the index's own words, worked out once at build time; a new word skips it.
         """
-        grams: list[tuple[str, float]] = []
+        keys: list[int] = []
+        values: list[float] = []
         rows: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         for gram, count in _trigrams(word).items():
             idf = self._gram_idf.get(gram)
             weight = count * (idf if idf is not None else self._unknown_gram_idf)
-            grams.append((gram, weight))
+            keys.append(_gram_key(gram))
+            values.append(weight)
             if idf is not None:
                 start, end = self._gram_span[gram]
                 rows.append(self._gram_rows[start:end])
                 weights.append(weight * self._gram_weights[start:end])
+        gram_keys, gram_values = tuple(keys), tuple(values)
         if not rows:
-            return _GramPart(tuple(grams), self._no_rows, self._no_values)
+            return _GramPart(gram_keys, gram_values, self._no_rows, self._no_values)
         if merged and len(rows) > 1:  # one entry per phrasing: a third of the entries for a word like "the"
             summed = _add_up(np.concatenate(rows), np.concatenate(weights), len(self.phrasings))
             reached = np.flatnonzero(summed)
             found_rows, found_weights = reached, summed[reached]
         else:  # postings end to end: the question's one sum adds up each phrasing's entries
             found_rows, found_weights = np.concatenate(rows), np.concatenate(weights)
-        return _GramPart(tuple(grams), (found_rows + self._trigrams_at).astype(self._row_type), found_weights)
+        return _GramPart(gram_keys, gram_values, (found_rows + self._trigrams_at).astype(self._row_type),
+                         found_weights)
 
     @staticmethod
     def _trigram_norm(parts: Sequence[_GramPart]) -> float:
         """Length of the question's trigram TF-IDF vector: what its sum is divided by to make a cosine."""
-        vector: dict[str, float] = defaultdict(float)
+        # Words of a question share trigrams ("pain", "spain"): add up each trigram's weight first.
+        vector: dict[int, float] = {}
+        weight_of = vector.get
         for part in parts:
-            for gram, weight in part.grams:
-                vector[gram] += weight
+            for key, weight in zip(part.keys, part.values, strict=True):
+                vector[key] = weight_of(key, 0.0) + weight
         return math.sqrt(sum(weight * weight for weight in vector.values()))
 
     def _invert(self, token_sets: Iterable[set[str]]) -> dict[int, np.ndarray]:
@@ -405,14 +412,14 @@ class MatchEngine:
         return found
 
     def rank(self, question: str, *, limit: int = 5, score_cutoff: float = 0.0,
-             cleaned: str | None = None) -> list[Candidate]:
+             cleaned: str | None = None, with_synonyms: str | None = None) -> list[Candidate]:
         """Return up to ``limit`` answers best first, each scoring at least ``score_cutoff``.
 
         ``cleaned``: the question already through ``text.clean``, when the caller has it.
         """
         if not self.answer_ids:
             return []
-        query = normalise(question, self.synonyms, cleaned=cleaned)
+        query = normalise(question, self.synonyms, cleaned=cleaned, with_synonyms=with_synonyms)
         tokens = list(dict.fromkeys(query.stems))
         if not tokens:
             return []
@@ -556,6 +563,12 @@ def _best_rows(scores: np.ndarray, limit: int) -> list[int]:
         kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
         top = np.flatnonzero(scores >= kth)
     return top[np.argsort(-scores[top], kind="stable")][:limit].tolist()  # type: ignore[no-any-return]
+
+
+def _gram_key(gram: str) -> int:
+    """A trigram as a number: its three characters' code points (up to U+1FFFFF each) in one integer."""
+    first, second, third = (ord(character) for character in gram)
+    return (first << 42) | (second << 21) | third
 
 
 def _trigrams(text: str) -> dict[str, int]:

@@ -148,12 +148,16 @@ class SafetyRules:
         """Every rule in the order they are tried."""
         return tuple(rule for rule, _ in self.ordered)
 
-    def screen(self, question: str, *, cleaned: str | None = None) -> Screening:
+    def screen(self, question: str, *, cleaned: str | None = None, with_synonyms: str | None = None) -> Screening:
         """The verdict of the first rule that fires (emergency first), and whether the wording is personal.
 
-        ``cleaned``: the question already through ``text.clean``, when the caller has it.
+        ``cleaned``: the question through ``text.clean``; ``with_synonyms``: that with the synonyms
+        applied; when the caller has them.
         """
-        text = self.synonyms.apply(clean(question) if cleaned is None else cleaned)
+        if with_synonyms is not None:
+            text = with_synonyms
+        else:
+            text = self.synonyms.apply(clean(question) if cleaned is None else cleaned)
         read_as = self.typos.read(text)
         found = self.patterns.found((text,) if read_as == text else (text, read_as))
         personal = not found.isdisjoint(self._personal_positions)

@@ -69,11 +69,12 @@ class Reply:
 def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Thresholds()) -> Reply:
     """Route one question to exactly one of: answer, clarify, specialist, emergency."""
     cleaned = clean(question)  # once, for both the matcher and the safety rules
-    candidates = tuple(book.engine.rank(question, limit=max(thresholds.max_suggestions, 5), cleaned=cleaned))
+    text = book.synonyms.apply(cleaned)
+    candidates = tuple(book.engine.rank(question, limit=max(thresholds.max_suggestions, 5), with_synonyms=text))
     confidence = round(100 * thresholds.calibration.chance(candidates, len(cleaned.split())), 1)
     messages = book.safety.messages
 
-    screening = book.safety.screen(question, cleaned=cleaned)
+    screening = book.safety.screen(question, with_synonyms=text)
     verdict = screening.verdict
     if verdict is not None:
         return Reply(verdict.route, verdict.reason, verdict.message, book.version,

@@ -23,9 +23,12 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ANSWERS_DIR", os.path.join(REPOSITORY_ROOT, "answers"), "Content folder of answer YAML files."),
-    Setting("ANSWER_THRESHOLD", 68.0, "Confidence (0-100) at or above which the best match is answered."),
-    Setting("CLARIFY_THRESHOLD", 30.0, "Confidence below which the question goes to the specialist as unmatched."),
-    Setting("AMBIGUITY_MARGIN", 4.0, "Answers within this many points of the best are offered as 'did you mean'."),
+    Setting("ANSWER_THRESHOLD", 90.0, "Calibrated confidence (the chance, 0-100, that the best match is right) at "
+            "or above which it is answered."),
+    Setting("CLARIFY_THRESHOLD", 20.0, "Calibrated confidence below which the question goes to the specialist as "
+            "unmatched; between the two, 'did you mean'."),
+    Setting("AMBIGUITY_MARGIN", 4.0, "Match-score points: answers within this many of the best are offered together "
+            "as 'did you mean', and the content check warns about answers this close."),
     Setting("MAX_SUGGESTIONS", 4, "Most suggestions in a 'did you mean' reply (2-4)."),
     Setting("MAX_QUESTION_LENGTH", 1000, "Longest question in characters; longer ones get 413."),
     Setting("MAX_CONTENT_LENGTH", 16384, "Largest request body in bytes; larger ones get 413."),

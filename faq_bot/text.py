@@ -110,8 +110,16 @@ class Normalised:
         return not self.text
 
 
-def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str | None = None) -> Normalised:
-    """Return the cleaned text and the stems of its words (``cleaned``: ``clean(text)``, when the caller has it)."""
-    cleaned = synonyms.apply(clean(text) if cleaned is None else cleaned)
+def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str | None = None,
+              with_synonyms: str | None = None) -> Normalised:
+    """Return the cleaned text and the stems of its words.
+
+    ``cleaned``: ``clean(text)``; ``with_synonyms``: ``synonyms.apply(clean(text))``, when the caller has it
+    (applying synonyms again is not the same: a replacement could be replaced in turn).
+    """
+    if with_synonyms is not None:
+        cleaned = with_synonyms
+    else:
+        cleaned = synonyms.apply(clean(text) if cleaned is None else cleaned)
     stems = tuple(stem(word) for word in cleaned.split())
     return Normalised(cleaned, stems)

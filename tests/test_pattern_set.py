@@ -41,9 +41,9 @@ def test_untranslatable_patterns_are_left_to_python() -> None:
 
 
 def test_every_shipped_safety_pattern_is_searched_in_one_pass(book: AnswerBook) -> None:
-    patterns = [pattern for rule, _ in book.safety._ordered for pattern in (*rule.patterns, *rule.unless)]
+    patterns = [pattern for rule in book.safety.rules for pattern in (*rule.patterns, *rule.unless, *rule.also)]
     assert len(patterns) > 50
-    assert book.safety._patterns.in_one_pass == len(patterns)
+    assert book.safety.patterns.in_one_pass == len(patterns) + len(book.safety.personal)
 
 
 @pytest.mark.parametrize("text", [
@@ -67,7 +67,7 @@ def test_long_texts_with_a_small_automaton_budget_miss_nothing(book: AnswerBook)
     These texts build about 8.5 MB of automaton states with room to spare, so a 2 MB budget
     is filled and started afresh several times.
     """
-    patterns = list(book.safety._patterns.patterns)
+    patterns = list(book.safety.patterns.patterns)
     small = PatternSet(patterns, memory=SET_MEMORY // 4)
     assert small.in_one_pass == len(patterns)
     words = sorted({word for pattern in patterns for word in re.findall(r"[a-z]{2,}", pattern.pattern)})
@@ -82,13 +82,14 @@ def labelled_questions(book: AnswerBook) -> list[str]:
 
 
 def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book: AnswerBook) -> None:
-    patterns = list(book.safety._patterns.patterns)
+    patterns = list(book.safety.patterns.patterns)
     questions = labelled_questions(book)
     found_any = 0
     for question in questions:
         cleaned = clean(question)
-        forms = (cleaned, book.safety.synonyms.apply(cleaned))
-        found = book.safety._patterns.found(forms)
+        text = book.safety.synonyms.apply(cleaned)
+        forms = (text, book.safety.typos.read(text))
+        found = book.safety.patterns.found(forms)
         assert found == expected(patterns, forms), question
         found_any += bool(found)
     assert found_any > 50  # the labelled questions do reach the patterns

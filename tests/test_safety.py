@@ -1,4 +1,4 @@
-"""The clinic's safety policy, as a table: urgent first, then clinical, then general answers."""
+"""The clinic's safety policy, as tables: urgent first, then clinical decisions, then general answers."""
 
 from __future__ import annotations
 
@@ -9,31 +9,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rapidfuzz import fuzz
 
 from faq_bot import safety
 from faq_bot.content import AnswerBook, load_answer_book
-from faq_bot.safety import TYPO_CUTOFF, TYPO_MIN_LENGTH, SafetyRule, SafetyRules, SafetyVerdict
+from faq_bot.safety import SafetyRule, SafetyRules, SafetyVerdict, TypoReader
 from faq_bot.service import answer_question
 from faq_bot.text import clean
 from tests.conftest import ANSWERS
 
-EMERGENCIES = [
-    "i want to kill myself",
-    "I've been thinking about suicide",
-    "sucidal thoughts again tonight",
-    "I keep cutting myself",
-    "crushing pain in my chest",
-    "my husband can't breathe",
-    "she collapsed and isn't responding",
-    "I took too many of my tablets",
-    "my toddler ate some of my cannabis gummies",
-    "he's having a seizure",
-    "her face is drooping and her speech is slurred",
-    "my throat is swelling up after the dose",
-    "the voices are telling me to hurt people",
-    "does it help sleep? also I want to end my life",
-]
+SHIPPED = load_answer_book(ANSWERS).safety
+# The emergency table reads like the NHS "when to call 999" list: one rule per sign, each with examples.
+EMERGENCY_EXAMPLES = [(rule.name, example) for rule in SHIPPED.emergency for example in rule.examples]
+RULE_EXAMPLES = [(rule.name, rule.kind, example) for rule in SHIPPED.rules for example in rule.examples]
+NHS_999_SIGNS = ("heart attack", "stroke", "confusion", "suicide", "breathing", "bleeding", "injuries", "seizure",
+                 "swelling")
 
 CLINICAL = [
     "what dose should I take",
@@ -53,6 +42,8 @@ CLINICAL = [
     "will I be approved",
     "is it safe for me with my heart condition",
     "should I try medical cannabis",
+    "what do most people start on",
+    "whats the usual thc to cbd ratio",
 ]
 
 GENERAL = [
@@ -61,38 +52,95 @@ GENERAL = [
     ("who can get medical cannabis", "eligibility"),
     ("is it suitable for everyone", "suitability"),
     ("does it help with sleep", "sleep"),
+    ("dose it help with sleep", "sleep"),  # "dose" typed for "does" is not a dose question
+]
+
+# A decision about the patient goes to the specialist; the same subject asked as a general question in
+# personal words gets the general answer, with the caveat.
+DECISION_OR_PERSONAL = [
+    ("how is my treatment monitored", "monitoring"),
+    ("should I take more when the pain is bad", None),
+    ("will I need follow up appointments", "follow-up"),
+    ("should I stop my baclofen now", None),
+    ("am I eligible for medical cannabis", "eligibility"),
+    ("is it right for me", None),
+    ("is it meant to replace my usual medicines", "complementary-approach"),
+    ("can I take it with my antidepressants", None),
+    ("can my GP prescribe it", "who-can-prescribe"),
+    ("which oil should my husband use for his spasms", None),
 ]
 
 
-@pytest.mark.parametrize("question", EMERGENCIES)
-def test_urgent_messages_get_emergency_signposting(book: AnswerBook, question: str) -> None:
-    """Anything urgent is signposted to 999 / NHS 111 / Samaritans before anything else."""
+def test_the_emergency_table_covers_the_nhs_999_list() -> None:
+    """Every sign on the NHS list has a rule, and every emergency rule names its sign and shows three wordings."""
+    signs = " ".join(rule.sign.lower() for rule in SHIPPED.emergency)
+    assert [sign for sign in NHS_999_SIGNS if sign not in signs] == []
+    for rule in SHIPPED.emergency:
+        assert rule.sign and len(rule.examples) >= 3, rule.name
+        # at least one wording mentions the emergency in passing, after an ordinary question
+        assert any("?" in example.rstrip("?") for example in rule.examples), rule.name
+
+
+@pytest.mark.parametrize(("rule", "question"), EMERGENCY_EXAMPLES)
+def test_each_999_sign_gets_emergency_signposting(book: AnswerBook, rule: str, question: str) -> None:
+    """Each sign in each of its wordings, typos and in passing included, is signposted before anything else."""
     reply = answer_question(book, question)
-    assert (reply.route, reply.reason, reply.answer) == ("emergency", "emergency", None), reply.rule
+    assert (reply.route, reply.reason, reply.answer) == ("emergency", "emergency", None), (rule, reply.rule)
     assert all(number in reply.message for number in ("999", "NHS 111", "116 123"))
 
 
+@pytest.mark.parametrize(("rule", "kind", "question"), RULE_EXAMPLES)
+def test_every_rule_fires_for_its_own_examples(rule: str, kind: str, question: str) -> None:
+    """Each example is caught by the rule it is written under (or, for clinical ones, an earlier rule of its kind)."""
+    verdict = SHIPPED.check(question)
+    assert verdict is not None
+    kinds = {r.name: r.kind for r in SHIPPED.rules}
+    assert verdict.rule == rule or kinds[verdict.rule] == kind, (verdict.rule, rule)
+
+
 @pytest.mark.parametrize("question", CLINICAL)
-def test_clinical_questions_go_to_the_specialist(book: AnswerBook, question: str) -> None:
-    """Doses, medicines, pregnancy, driving, symptoms now and 'is it right for me' are never answered."""
+def test_clinical_decisions_go_to_the_specialist(book: AnswerBook, question: str) -> None:
+    """Doses, products, medicines, pregnancy, driving, symptoms now and 'is it right for me' are never answered."""
     reply = answer_question(book, question)
-    assert (reply.route, reply.reason, reply.answer) == ("specialist", "clinical", None)
+    assert (reply.route, reply.reason, reply.answer) == ("specialist", "clinical", None), reply.rule
     assert "specialist" in reply.message
 
 
 @pytest.mark.parametrize(("question", "answer_id"), GENERAL)
 def test_general_questions_keep_their_general_answer(book: AnswerBook, question: str, answer_id: str) -> None:
-    """A general question about a clinical subject still gets its general answer."""
+    """A general question about a clinical subject still gets its general answer, without a caveat."""
     reply = answer_question(book, question)
-    assert reply.route == "answer" and reply.answer is not None
+    assert reply.route == "answer" and reply.answer is not None, (reply.route, reply.rule, reply.confidence)
     assert reply.answer["id"] == answer_id
+    assert reply.caveat is None
 
 
-def test_every_safety_rule_is_exercised_by_a_regression_case(book: AnswerBook) -> None:
-    """No rule in safety.yaml is untested: each fires for at least one regression case."""
-    fired = {book.safety.check(case.question).rule for case in book.cases if book.safety.check(case.question)}
-    rules = {rule.name for rule in (*book.safety.emergency, *book.safety.clinical)}
-    assert rules - fired == set()
+@pytest.mark.parametrize(("question", "answer_id"), DECISION_OR_PERSONAL)
+def test_decisions_go_to_the_specialist_and_personal_wording_gets_the_answer_with_a_caveat(
+    book: AnswerBook, question: str, answer_id: str | None
+) -> None:
+    reply = answer_question(book, question)
+    if answer_id is None:
+        assert (reply.route, reply.reason, reply.answer, reply.caveat) == ("specialist", "clinical", None, None)
+    else:
+        assert reply.route == "answer" and reply.answer is not None, (reply.route, reply.rule, reply.confidence)
+        assert reply.answer["id"] == answer_id
+        assert reply.caveat == book.safety.messages["caveat"]
+        assert "specialist" in reply.caveat.lower()
+
+
+def test_no_caveat_where_the_answer_does_not_allow_one(book: AnswerBook) -> None:
+    """Answers not marked ``caveat: true`` (facts such as what MS is) are given plainly, even to 'my'."""
+    assert not book.answers["what-is-ms"].caveat
+    reply = answer_question(book, "my mum has just been told she has ms, what is multiple sclerosis")
+    assert reply.route == "answer" and reply.answer is not None and reply.answer["id"] == "what-is-ms"
+    assert reply.caveat is None
+
+
+def test_every_safety_rule_is_exercised(book: AnswerBook) -> None:
+    """No rule in safety.yaml is untested: each fires for at least one case (its examples are cases too)."""
+    fired = {verdict.rule for case in book.cases if (verdict := book.safety.check(case.question))}
+    assert {rule.name for rule in book.safety.rules} - fired == set()
 
 
 def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
@@ -101,32 +149,47 @@ def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
     assert reply.rule == "symptoms-now" and "Yellow Card" in reply.message
 
 
-def test_remembered_typo_look_ups_give_the_same_verdicts(book: AnswerBook) -> None:
-    """Each rule remembers which question words are misspellings of its words; asking again changes nothing."""
-    questions = ["sucidal thoughts again tonight", "is it ok while pregnnant", "does it help the suicidal feelings",
-                 "does cannabis help sleep", "my seizzures are worse"]
-    first = [book.safety.check(question) for question in questions]
-    assert first[0] is not None and first[0].route == "emergency"
-    assert first[3] is None
-    assert [book.safety.check(question) for question in questions] == first
-    rules = [rule.name for rule, _ in book.safety._ordered]
-    assert "suicide-self-harm" in {rules[position] for position in book.safety._word_memo["sucidal"]}
+@pytest.mark.parametrize(("typed", "read_as"), [
+    ("could this be a stoke", "stroke"), ("having a sezure", "seizure"), ("throat swolen", "swollen"),
+    ("feeling suicidle", "suicidal"),
+])
+def test_misspelt_rule_words_are_read_as_the_rule_word(typed: str, read_as: str) -> None:
+    screening = SHIPPED.screen(typed)
+    assert read_as in screening.read_as.split()
+    assert screening.verdict is not None and screening.verdict.route == "emergency"
 
 
-def test_unless_patterns_cancel_their_own_rule_only() -> None:
-    """The shipped rules have no ``unless`` yet; an editor's must cancel that rule, words included, and no other."""
+@pytest.mark.parametrize("word", ["sitting", "cooking", "drying", "breeding", "hoping"])
+def test_everyday_words_are_never_read_as_rule_words(word: str) -> None:
+    """'sitting' is not a typo of 'fitting', nor 'cooking' of 'choking': common English words stay as typed."""
+    assert SHIPPED.typos.read(word) == word
+
+
+def test_typo_reader_reads_only_near_misses_of_uncommon_words() -> None:
+    reader = TypoReader(["seizure", "swollen", "a b"], common_words=frozenset({"sezure"}))
+    assert reader.vocabulary == ("seizure", "swollen")
+    assert reader.read("swolen sezure seizure swim") == "swollen sezure seizure swim"
+    assert reader.read("abc") == "abc"  # too short to be read as anything
+
+
+def test_unless_and_also_patterns() -> None:
+    """``unless`` cancels its own rule only; ``also`` makes a rule need a second pattern anywhere."""
     rules = SafetyRules(
         emergency=(
-            SafetyRule("too-much", safety.EMERGENCY, patterns=(re.compile(r"\btoo much\b"),), words=("overdose",),
+            SafetyRule("too-much", safety.EMERGENCY, patterns=(re.compile(r"\btoo much\b"),),
                        unless=(re.compile(r"\btoo much (paperwork|waiting)\b"), re.compile(r"\bfilm\b"))),
+            SafetyRule("one-side", safety.EMERGENCY, patterns=(re.compile(r"\bone side\b"),),
+                       also=(re.compile(r"\bsudden\w*\b"),)),
         ),
         clinical=(SafetyRule("amounts", safety.CLINICAL, patterns=(re.compile(r"\bmuch\b"),)),),
         messages={"emergency": "Call 999.", "clinical": "Ask your specialist.", "unmatched": "Sorry."},
+        common_words=frozenset(),
     )
-    for question, rule in [("I took too much", "too-much"), ("an overdose", "too-much"),
-                           ("too much paperwork", "amounts"), ("too much waiting, too much", "amounts"),
-                           ("the overdose film", None), ("too much \u03bb", "too-much"),
-                           ("too much paperwork \u03bb", "amounts"), ("hello", None)]:
+    for question, rule in [("I took too much", "too-much"), ("too much paperwork", "amounts"),
+                           ("too much waiting, too much", "amounts"), ("the too much film", "amounts"),
+                           ("too much \u03bb", "too-much"), ("numb down one side", None),
+                           ("suddenly numb down one side", "one-side"), ("one side, all of a sudden", "one-side"),
+                           ("hello", None)]:
         verdict = rules.check(question)
         assert (verdict.rule if verdict else None) == rule, question
         assert verdict == reference_verdict(rules, question), question
@@ -138,50 +201,55 @@ def test_a_pattern_with_its_own_flags_loads_and_fires(tmp_path: Path) -> None:
     shutil.copytree(ANSWERS, folder)
     safety_file = folder / "safety.yaml"
     text = safety_file.read_text(encoding="utf-8")
-    flagged = "      - '(?i)\\bCRUSHING FEELING\\b'\n"
-    safety_file.write_text(text.replace("  - rule: chest-pain\n    patterns:\n",
-                                        "  - rule: chest-pain\n    patterns:\n" + flagged, 1), encoding="utf-8")
+    anchor = "  - rule: chest-pain\n"
+    start = text.index(anchor)
+    patterns_at = text.index("    patterns:\n", start) + len("    patterns:\n")
+    safety_file.write_text(text[:patterns_at] + "      - '(?i)\\bCRUSHING FEELING\\b'\n" + text[patterns_at:],
+                           encoding="utf-8")
     book = load_answer_book(str(folder))
-    assert "(?i)" in "".join(pattern.pattern for rule, _ in book.safety._ordered for pattern in rule.patterns)
+    assert "(?i)" in "".join(pattern.pattern for rule in book.safety.rules for pattern in rule.patterns)
     assert answer_question(book, "a crushing feeling right now").rule == "chest-pain"
     assert answer_question(book, "what is a feeling of calm").route != "emergency"
 
 
-def reference_verdict(safety: SafetyRules, question: str) -> SafetyVerdict | None:
-    """The safety policy read literally: every rule in order, every word of the question against every rule word."""
-    cleaned = clean(question)
-    forms = {cleaned, safety.synonyms.apply(cleaned)}
-    routes = (("emergency", "emergency", safety.emergency), ("specialist", "clinical", safety.clinical),
-              ("specialist", "unmatched", safety.out_of_scope))
-    for route, reason, rules in routes:
-        for rule in rules:
-            if any(re.search(unless, form) for unless in rule.unless for form in forms):
-                continue
-            if (any(re.search(pattern, form) for pattern in rule.patterns for form in forms)
-                    or any(word == rule_word or (len(word) >= TYPO_MIN_LENGTH
-                                                 and fuzz.ratio(word, rule_word) >= TYPO_CUTOFF)
-                           for form in forms for word in form.split() for rule_word in rule.words)):
-                return SafetyVerdict(route, reason, rule.name, rule.message or safety.messages[reason])
+def test_concepts_and_near_are_written_out_at_load(book: AnswerBook) -> None:
+    """'{concept}' stands for its words; 'A ~ B' finds A and B at most six words apart, either way round."""
+    face_droop = next(rule for rule in book.safety.rules if rule.name == "stroke-face")
+    for question in ("her face has dropped", "drooping on one side of his face",
+                     "face is all of a sudden completely dropped"):
+        assert any(pattern.search(clean(question)) for pattern in face_droop.patterns), question
+    far = "face " + "word " * 7 + "dropped"
+    assert not any(pattern.search(far) for pattern in face_droop.patterns)
+
+
+def reference_verdict(rules: SafetyRules, question: str) -> SafetyVerdict | None:
+    """The safety policy read literally: every rule in order, each pattern searched with ``re`` in both forms."""
+    text = rules.synonyms.apply(clean(question))
+    forms = (text, rules.typos.read(text))
+
+    def found(patterns: tuple[re.Pattern[str], ...]) -> bool:
+        return any(pattern.search(form) for pattern in patterns for form in forms)
+
+    for rule, verdict in rules.ordered:
+        if found(rule.patterns) and not found(rule.unless) and (not rule.also or found(rule.also)):
+            return verdict
     return None
 
 
-SAFETY_WORDS = sorted({word for rule in load_answer_book(ANSWERS).safety._ordered for word in rule[0].words})
-# Words the rules' patterns are written with ("kill", "myself", "chest", "breath"...), so generated
-# questions reach the patterns (searched in one pass, faq_bot/pattern_set.py) as well as the words.
-PATTERN_WORDS = sorted({word for rule, _ in load_answer_book(ANSWERS).safety._ordered
-                        for pattern in (*rule.patterns, *rule.unless)
+# Words the rules are written with, so generated questions reach the patterns as well as plain text.
+PATTERN_WORDS = sorted({word for rule in SHIPPED.rules for pattern in (*rule.patterns, *rule.also, *rule.unless)
                         for word in re.findall(r"[a-z]{2,}", re.sub(r"\\.", " ", pattern.pattern))})
+RULE_WORDS = sorted({word for rule in SHIPPED.rules for word in rule.vocabulary})
 QUESTION_WORDS = ["is", "it", "ok", "my", "the", "cannabis", "pain", "sleep", "help", "with", "while", "i", "am",
-                  "driving", "pregnant", "dose", "breathe", "cant", "suicidal", "tonight", "chest", "weed"]
+                  "driving", "pregnant", "dose", "breathe", "cant", "suicidal", "tonight", "chest", "weed", "suddenly"]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(QUESTION_WORDS), st.sampled_from(SAFETY_WORDS),
-                          st.sampled_from(PATTERN_WORDS),
-                          st.sampled_from(SAFETY_WORDS).map(lambda word: word[:-1] + "x"),  # a typo
-                          st.text(max_size=8)), max_size=8).map(" ".join))
+@given(st.lists(st.one_of(st.sampled_from(QUESTION_WORDS), st.sampled_from(PATTERN_WORDS),
+                          st.sampled_from(RULE_WORDS).map(lambda word: word[:-1] + "x"),  # a typo
+                          st.text(max_size=8)), max_size=10).map(" ".join))
 def test_verdicts_are_the_policy_read_literally(book: AnswerBook, question: str) -> None:
-    """Remembered word look-ups, the rules' shared word table and the one-pass pattern search change no verdict."""
+    """The one-pass pattern search and remembered typo readings change no verdict."""
     assert book.safety.check(question) == reference_verdict(book.safety, question)
     assert book.safety.check(question, cleaned=clean(question)) == reference_verdict(book.safety, question)
 

@@ -76,7 +76,7 @@ class ScoringWeights:
     rerank_depth: int = 60  # phrasings re-scored with character similarity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One answer's score for a question, with the phrasing that earned it."""
 

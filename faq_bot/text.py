@@ -121,5 +121,4 @@ def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str |
         cleaned = with_synonyms
     else:
         cleaned = synonyms.apply(clean(text) if cleaned is None else cleaned)
-    stems = tuple(stem(word) for word in cleaned.split())
-    return Normalised(cleaned, stems)
+    return Normalised(cleaned, tuple(map(stem, cleaned.split())))

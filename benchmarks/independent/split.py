@@ -1,14 +1,15 @@
 """Split independently written case batches once, by a fixed seed, into dev and test.
 
 Usage (run once, when a batch arrives; the writers' raw files are not kept):
-    python benchmarks/independent/split.py RAW.yaml [RAW.yaml ...] [--all-to-test NAME]
+    python benchmarks/independent/split.py RAW.yaml [RAW.yaml ...] [--whole NAME]
 
 Each raw file is a writer's ``cases:`` list (question, answer or route/reason, tag).
 Cases are grouped by label kind and tag; within each group a ``random.Random(SEED)``
 shuffle sends every other case to dev, the rest to test. Exact repeats (after
-cleaning) are dropped. ``--all-to-test NAME`` writes every case to ``NAME.yaml``
-instead: a fresh batch that only ever measures,
-without the cases dev and test already hold.
+cleaning) are dropped. ``--whole NAME`` writes every case to ``NAME.yaml`` instead,
+without the cases the other files already hold: ``test-fresh`` (a fresh batch that only
+ever measures) or ``calibration`` (written after the alternates were tuned on dev, it
+fits the confidence model; like dev, never reported as a result).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ sys.path.insert(0, str(HERE.parent.parent))
 from faq_bot.text import clean  # noqa: E402
 
 SEED = 20261202
+PURPOSES = {
+    "test-fresh": "# A fresh batch that only measures: report it, never tune on it.\n",
+    "calibration": "# Written after the alternates were tuned on dev; fits the confidence model and its thresholds\n"
+                   "# (benchmarks/calibrate.py). Like dev, never reported as a result.\n",
+}
 FIELDS = ("question", "answer", "route", "reason", "tag")
 
 
@@ -56,14 +62,16 @@ def dump(cases: list[dict], path: Path, header: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("raw", nargs="+", type=Path)
-    parser.add_argument("--all-to-test")
+    parser.add_argument("--whole", choices=sorted(PURPOSES))
     args = parser.parse_args()
     seen: set[str] = set()
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     dropped = 0
-    if args.all_to_test:  # a fresh batch never repeats a case already in dev or test
-        for name in ("dev", "test"):
+    if args.whole:  # a whole batch never repeats a case another file already holds
+        for name in ("dev", "test", *PURPOSES):
             existing = HERE / f"{name}.yaml"
+            if name == args.whole:
+                continue
             if existing.exists():
                 seen.update(clean(case["question"]) for case in yaml.safe_load(existing.read_text())["cases"])
     for path in args.raw:
@@ -78,12 +86,12 @@ def main() -> int:
         "# Independently written cases (evaluation only; never content). Writers saw only the seed document\n"
         "# and the list of answer questions, never answers/, the safety rules or earlier cases.\n"
     )
-    if args.all_to_test:
+    if args.whole:
         cases = [case for key in sorted(groups) for case in groups[key]]
         random.Random(SEED).shuffle(cases)
-        dump(cases, HERE / f"{args.all_to_test}.yaml",
-             header + "# A fresh batch that only measures: report it, never tune on it.\n")
-        print(f"{len(cases)} cases to {args.all_to_test}.yaml ({dropped} repeats dropped)")
+        dump(cases, HERE / f"{args.whole}.yaml",
+             header + PURPOSES[args.whole])
+        print(f"{len(cases)} cases to {args.whole}.yaml ({dropped} repeats dropped)")
         return 0
     dev: list[dict] = []
     test: list[dict] = []

@@ -1,12 +1,12 @@
 """Fit the confidence model (faq_bot/confidence.py) and choose the answer and clarify thresholds.
 
 Usage:
-    python benchmarks/calibrate.py [CASES] [--max-wrong 0.01] [--folds 5]
+    python benchmarks/calibrate.py [CASES ...] [--max-wrong 0.01] [--folds 5] [--l2 0.01]
 
-CASES defaults to ``benchmarks/independent/calibration.yaml``, independently written cases
-that arrived after the alternates had been tuned on dev (dev's own first answers are
-right more often than unseen questions' are, so a model fitted there would be
-overconfident). Never fit on ``test``. Every case the safety rules let through to the matcher is one row:
+CASES default to the independently written ``calibration`` batch, which arrived after
+the alternates had been tuned on dev, and the ``dev`` split itself (on its own, dev's
+first answers are right more often than unseen questions' are, so a model fitted there
+alone would be overconfident). Never fit on ``test`` or ``test-fresh``. Every case the safety rules let through to the matcher is one row:
 its features (``confidence.features``) and whether the first-ranked answer is the one
 it expects (a case with no answer never is). Out-of-fold chances (k-fold, fixed seed)
 show how the thresholds would do on unseen questions:
@@ -37,7 +37,8 @@ from faq_bot.service import Thresholds  # noqa: E402
 from faq_bot.text import clean  # noqa: E402
 from faq_bot.yaml_reader import read_yaml  # noqa: E402
 
-DEV = REPO_ROOT / "benchmarks" / "independent" / "calibration.yaml"
+INDEPENDENT = REPO_ROOT / "benchmarks" / "independent"
+FIT_ON = [INDEPENDENT / "calibration.yaml", INDEPENDENT / "dev.yaml"]
 SEED = 20261202
 
 
@@ -87,13 +88,16 @@ def chance_of(model: Calibration, row: tuple[float, ...]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="?", type=Path, default=DEV)
+    parser.add_argument("cases", nargs="*", type=Path, default=FIT_ON)
     parser.add_argument("--max-wrong", type=float, default=0.01)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--l2", type=float, default=0.01)
     args = parser.parse_args()
     limit = Thresholds().max_suggestions
-    rows, right, ranked, expected = rows_of(args.cases, max(limit, 5))
+    rows, right, ranked, expected = [], [], [], []
+    for cases_file in args.cases:
+        for collected, found in zip((rows, right, ranked, expected), rows_of(cases_file, max(limit, 5)), strict=True):
+            collected.extend(found)  # type: ignore[attr-defined]
     chances = out_of_fold(rows, right, args.folds, args.l2)
     answerable = sum(e is not None for e in expected)
     print(f"{len(rows)} cases reach the matcher ({answerable} answerable, first answer right for {sum(right)})")

@@ -86,8 +86,8 @@ def main() -> int:
         summary[name] = statistics.median(ratios)
         print(f"{name:<9} phrasings {int(runs[0]['phrasings']):>5}  answer_question µs median "
               f"{statistics.median(row['answer'] for row in runs):7.1f}  reference µs "
-              f"{statistics.median(row['reference'] for row in runs):6.1f}  answer/reference median {summary[name]:.2f} "
-              f"(min {min(ratios):.2f}, max {max(ratios):.2f})")
+              f"{statistics.median(row['reference'] for row in runs):6.1f}  "
+              f"answer/reference median {summary[name]:.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
     print(f"current / baseline (answer/reference): {summary['current'] / summary['baseline']:.2f}x")
     return 0
 

@@ -6,16 +6,18 @@ Usage:
 CASES default to the independently written ``calibration`` batch, which arrived after
 the alternates had been tuned on dev, and the ``dev`` split itself (on its own, dev's
 first answers are right more often than unseen questions' are, so a model fitted there
-alone would be overconfident). Never fit on ``test`` or ``test-fresh``. Every case the safety rules let through to the matcher is one row:
-its features (``confidence.features``) and whether the first-ranked answer is the one
-it expects (a case with no answer never is). Out-of-fold chances (k-fold, fixed seed)
-show how the thresholds would do on unseen questions:
+alone would be overconfident). Never fit on ``test`` or ``test-fresh``.
+
+Every case the safety rules let through to the matcher is one row: its features
+(``confidence.features``) and whether the first-ranked answer is the one it expects (a
+case with no answer never is). Out-of-fold chances (k-fold, fixed seed) show how the
+thresholds would do on unseen questions:
 
 * answer threshold: the lowest chance at which answered questions are wrong at most
   ``--max-wrong`` of the time (out of fold);
 * clarify threshold: where a "did you mean" list (the best two, and up to four within
   the ambiguity margin) helps most patients (the right answer among the choices) net of
-  those it bothers (no answer fits their question), out of fold.
+  twice those it bothers (no answer fits their question), out of fold.
 
 Prints the figures and the ``Calibration`` fitted on every row, to paste into
 ``faq_bot/confidence.py`` with the thresholds into ``faq_bot/settings.py``.
@@ -40,6 +42,7 @@ from faq_bot.yaml_reader import read_yaml  # noqa: E402
 INDEPENDENT = REPO_ROOT / "benchmarks" / "independent"
 FIT_ON = [INDEPENDENT / "calibration.yaml", INDEPENDENT / "dev.yaml"]
 SEED = 20261202
+BOTHER_WEIGHT = 2  # a "did you mean" list with nothing right in it costs a patient twice what a helpful one saves
 
 
 def rows_of(cases_file: Path, limit: int) -> tuple[list[tuple[float, ...]], list[bool], list[list[str]],
@@ -103,12 +106,13 @@ def main() -> int:
     print(f"{len(rows)} cases reach the matcher ({answerable} answerable, first answer right for {sum(right)})")
     print(f"{'chance >=':>9} {'answered':>8} {'wrong':>5} {'wrong %':>7} {'right answers':>13}")
     best_answer = None
-    for step in range(100, -1, -2):
+    for step in range(100, -1, -1):
         threshold = step / 100
         answered = [i for i, c in enumerate(chances) if c >= threshold]
         wrong = sum(not right[i] for i in answered)
         share = wrong / len(answered) if answered else 0.0
-        print(f"{threshold:>9.2f} {len(answered):>8} {wrong:>5} {100 * share:>6.1f}% {len(answered) - wrong:>13}")
+        if step % 2 == 0:
+            print(f"{threshold:>9.2f} {len(answered):>8} {wrong:>5} {100 * share:>6.1f}% {len(answered) - wrong:>13}")
         if share <= args.max_wrong:
             best_answer = threshold
     print(f"\nanswer threshold (wrong <= {args.max_wrong:.0%} out of fold): {best_answer}")
@@ -118,10 +122,11 @@ def main() -> int:
         band = [i for i, c in enumerate(chances) if low <= c < (best_answer or 1.0)]
         helped = sum(expected[i] in ranked[i] for i in band if expected[i])
         nothing = sum(expected[i] is None for i in band)
-        print(f"[{low:.2f}, {best_answer}) {len(band):>5} {helped:>13} {nothing:>9} {helped - nothing:>5}")
-        if helped - nothing > best_net:
-            best_clarify, best_net = low, helped - nothing
-    print(f"\nclarify threshold (most helped net of bothered, out of fold): {best_clarify}")
+        net = helped - BOTHER_WEIGHT * nothing
+        print(f"[{low:.2f}, {best_answer}) {len(band):>5} {helped:>13} {nothing:>9} {net:>5}")
+        if net > best_net:
+            best_clarify, best_net = low, net
+    print(f"\nclarify threshold (most helped net of {BOTHER_WEIGHT} x bothered, out of fold): {best_clarify}")
     model = fit(rows, right, l2=args.l2)
     print(f"\nDEFAULT_CALIBRATION = {model!r}")
     return 0

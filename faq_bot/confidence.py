@@ -4,7 +4,8 @@ The matcher's scores are not chances: a 70 can be a sure match for one question 
 guess for another. The reply's ``confidence`` is instead the calibrated chance (0-100)
 that the first answer is right, from a few features of the ranking: the best score,
 its lead over the second, the best phrasing's word and character similarity, how much
-of the question the answer's words cover, and the question's length.
+of the question the answer's words cover, the question's length, and how far the first
+answer leads the second on word similarity and on coverage (two views agreeing).
 
 The weights are fitted with ``fit`` on independently written cases (the calibration batch
 and the ``dev`` split, ``benchmarks/calibrate.py``), never on the cases the figures are
@@ -21,7 +22,7 @@ import numpy as np
 
 from faq_bot.matching import Candidate
 
-FEATURES = ("best", "lead", "words", "characters", "coverage", "length")
+FEATURES = ("best", "lead", "words", "characters", "coverage", "length", "words_lead", "coverage_lead")
 
 
 def features(candidates: Sequence[Candidate], question_words: int) -> tuple[float, ...]:
@@ -29,14 +30,16 @@ def features(candidates: Sequence[Candidate], question_words: int) -> tuple[floa
     if not candidates:
         return (0.0,) * len(FEATURES)
     best = candidates[0]
-    second = candidates[1].score if len(candidates) > 1 else 0.0
+    second = candidates[1] if len(candidates) > 1 else None
     return (
         best.score / 100,
-        (best.score - second) / 100,
+        (best.score - (second.score if second else 0.0)) / 100,
         best.word_score / 100,
         best.character_score / 100,
         best.coverage_score / 100,
         math.log1p(question_words) / 4,
+        (best.word_score - (second.word_score if second else 0.0)) / 100,
+        (best.coverage_score - (second.coverage_score if second else 0.0)) / 100,
     )
 
 
@@ -75,4 +78,6 @@ def fit(rows: Sequence[Sequence[float]], right: Sequence[bool], *, l2: float = 1
 
 
 # Fitted by benchmarks/calibrate.py (calibration and dev batches) with the shipped content.
-DEFAULT_CALIBRATION = Calibration(-7.3205, (15.4969, 18.6105, -0.9623, -1.3851, -6.2583, 5.8051))
+DEFAULT_CALIBRATION = Calibration(
+    -5.0505, (12.5753, 21.6678, -1.6541, -2.7282, -4.7075, 4.8878, -0.4586, -3.7208)
+)

@@ -441,7 +441,7 @@ class _FolderReader:
             if name in names:
                 self.problem(entry.line, f"duplicate rule name '{name}'")
             names.add(name)
-            self._vocabulary: list[str] = []
+            self._vocabulary = []
             words = tuple(clean(word) for word in self._text_list(entry.get("words", YamlList()), "words", entry.line))
             self._vocabulary.extend(word for word in words if _PLAIN_WORDS.fullmatch(word))
             patterns = self._patterns(entry.get("patterns", YamlList()), entry.line, on_questions=True)

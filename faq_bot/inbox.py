@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from faq_bot.confidence import DEFAULT_CALIBRATION, Calibration
 from faq_bot.content import AnswerBook
 from faq_bot.text import STOP_WORDS, normalise, stem
 
@@ -128,13 +129,15 @@ def group_questions(
     *,
     threshold: float = 40.0,
     picks: Sequence[tuple[str, str | None]] = (),
-    min_nearest_score: float = 28.0,
+    min_nearest_chance: float = 0.15,
+    calibration: Calibration = DEFAULT_CALIBRATION,
 ) -> list[InboxGroup]:
     """Group wordings (text, or (text, reason)) by similarity; biggest groups first.
 
     Each group gets the nearest existing answer: the one ranking best across its wordings
-    (``book.engine.rank``), weighted by how often each wording was asked; none when its
-    root-mean-square score is under ``min_nearest_score`` (the group needs a new answer).
+    (``book.engine.rank``), weighted by how often each wording was asked; none when the
+    calibrated chance that it is the right one (``confidence``), averaged over the wordings,
+    is under ``min_nearest_chance``: the group needs a new answer.
     """
     wordings: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}
@@ -165,10 +168,15 @@ def group_questions(
     picked_by_text = {" ".join(text.split()): answer for text, answer in picks}
     for group in groups:
         votes: dict[str, float] = {}
+        chances: dict[str, float] = {}  # answer id -> its chance of being right, summed over the wordings
         for text, count in group.wordings.items():
-            for candidate in book.engine.rank(text, limit=5):
+            candidates = book.engine.rank(text, limit=5)
+            for candidate in candidates:
                 # squared: one strong match outweighs several weak ones
                 votes[candidate.answer_id] = votes.get(candidate.answer_id, 0.0) + candidate.score ** 2 * count
+            if candidates:
+                chance = calibration.chance(candidates, len(text.split()))
+                chances[candidates[0].answer_id] = chances.get(candidates[0].answer_id, 0.0) + chance * count
             picked = picked_by_text.get(text)
             if picked:
                 group.picked[picked] += count
@@ -180,7 +188,7 @@ def group_questions(
             continue
         answer = book.answers.get(answer_id)
         score = (votes.get(answer_id, 0.0) / max(1, group.count)) ** 0.5  # root mean square score
-        if answer is not None and (group.picked or score >= min_nearest_score):
+        if answer is not None and (group.picked or chances.get(answer_id, 0.0) / group.count >= min_nearest_chance):
             group.nearest_id, group.nearest_question, group.nearest_score = answer.id, answer.question, score
     groups.sort(key=lambda group: (-group.count, group.label))
     return groups

@@ -200,15 +200,18 @@ def test_lookup_badges_questions_the_chat_would_not_answer(
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("I took too many pills and can't breathe", {"route": "emergency", "reason": "emergency"}),
-        ("Who can prescribe medical cannabis?", {"route": "answer", "reason": "matched"}),
-        ("   ", {"route": None, "reason": None}),
+        ("I took too many pills and can't breathe", {"route": "emergency", "reason": "emergency", "caveat": None}),
+        ("Who can prescribe medical cannabis?", {"route": "answer", "reason": "matched", "caveat": None}),
+        ("Can my GP prescribe medical cannabis?",
+         {"route": "answer", "reason": "matched",
+          "caveat": "This is general information. Your specialist can tell you what applies to you."}),
+        ("   ", {"route": None, "reason": None, "caveat": None}),
     ],
 )
 def test_lookup_route_says_where_the_chat_would_send_a_question(
     client: FlaskClient, query: str, expected: dict[str, str | None]
 ) -> None:
-    """/lookup/route gives the badge its route without going through /api/ask."""
+    """/lookup/route gives the badge its route, and the caveat the chat would add, without going through /api/ask."""
     assert client.get("/lookup/route", query_string={"q": query}).get_json() == expected
 
 

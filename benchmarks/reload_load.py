@@ -46,7 +46,7 @@ GREETING = "Hello, and welcome."
 QUESTIONS = ["hello", "hello", "Who can prescribe medical cannabis?", "does it help with sleep", "side effects"]
 BREAKAGES = [
     ("conversation.yaml", "    answer: >-\n      Hello, and welcome", "    answer: Hello: and welcome\n      x"),
-    ("conversation.yaml", "    alternates:\n      - hi\n", "    alternats:\n      - hi\n"),
+    ("conversation.yaml", "    question: Hello\n    alternates:\n", "    question: Hello\n    alternats:\n"),
     ("conversation.yaml", "Hello, and welcome", "Hello, and guaranteed welcome"),
     ("regression.yaml", "cases:\n", 'cases:\n  - question: "hello"\n    answer: thanks\n'),
 ]

@@ -51,9 +51,15 @@ class Calibration:
     weights: tuple[float, ...]
 
     def chance(self, candidates: Sequence[Candidate], question_words: int) -> float:
-        """The chance (0..1) that the first candidate is the right answer; 0 with no candidate."""
+        """The chance (0..1) that the first candidate is the right answer; 0 with no candidate.
+
+        A question that is one of the first answer's phrasings, word for word in any order, is
+        certain: an editor wrote it under that answer, and no phrasing is under two answers.
+        """
         if not candidates:
             return 0.0
+        if candidates[0].word_score >= 100 and candidates[0].character_score >= 100:
+            return 1.0
         z = self.intercept + sum(w * x for w, x in zip(self.weights, features(candidates, question_words), strict=True))
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 

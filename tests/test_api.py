@@ -61,7 +61,7 @@ def test_smalltalk_is_an_ordinary_answer(client: FlaskClient, question: str, ans
 
 def test_clarify_offers_two_to_four_suggestions(client: FlaskClient) -> None:
     """A question close to several answers gets a short 'did you mean' list, best first."""
-    body = ask(client, "cannabis treatment")
+    body = ask(client, "sleep and spasms")
     assert body["route"] == "clarify" and body["reason"] == "ambiguous"
     assert body["answer"] is None
     assert 2 <= len(body["suggestions"]) <= 4

@@ -123,7 +123,8 @@ def test_description_covers_exactly_the_json_routes(app: Flask) -> None:
 REAL_REQUESTS = [
     ("POST", "/api/ask", {"question": "does cannabis help with sleep"}),
     ("POST", "/api/ask", {"question": "hello"}),
-    ("POST", "/api/ask", {"question": "cannabis"}),  # vague: "did you mean"
+    ("POST", "/api/ask", {"question": "cannabis"}),  # vague: the specialist
+    ("POST", "/api/ask", {"question": "sleep and spasms"}),  # two answers close: "did you mean"
     ("POST", "/api/ask", {"question": "prescription"}),
     ("POST", "/api/ask", {"question": "tell me more"}),
     ("POST", "/api/ask", {"question": "what dose should I take"}),

@@ -92,7 +92,7 @@ def test_a_good_change_is_served_with_a_new_version(live_app: Flask, content: Pa
     [
         ("conversation.yaml", "    answer: >-\n      Hello, and welcome.", "    answer: Hello: and welcome.\n      x",
          "not valid YAML"),
-        ("conversation.yaml", "    alternates:\n      - hello there\n", "    alternats:\n      - hello there\n",
+        ("conversation.yaml", "    question: Hello\n    alternates:\n", "    question: Hello\n    alternats:\n",
          "did you mean 'alternates'"),
         ("conversation.yaml", GREETING, "Hello, and welcome. It cures nerve pain.", "compliance rule 'cure'"),
         ("regression.yaml", "cases:\n", "cases:\n  - question: \"hello\"\n    answer: thanks\n", "regression case"),

@@ -48,8 +48,8 @@ CLINICAL = [
 
 GENERAL = [
     ("are there side effects?", "side-effects"),
-    ("who can prescribe it?", "who-can-prescribe"),
-    ("who can get medical cannabis", "eligibility"),
+    ("who can prescribe medical cannabis?", "who-can-prescribe"),
+    ("who is eligible for medical cannabis", "eligibility"),
     ("is it suitable for everyone", "suitability"),
     ("does it help with sleep", "sleep"),
     ("dose it help with sleep", "sleep"),  # "dose" typed for "does" is not a dose question
@@ -151,7 +151,7 @@ def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
 
 @pytest.mark.parametrize(("typed", "read_as"), [
     ("could this be a stoke", "stroke"), ("having a sezure", "seizure"), ("throat swolen", "swollen"),
-    ("feeling suicidle", "suicidal"),
+    ("feeling suicidle", "suicide"),
 ])
 def test_misspelt_rule_words_are_read_as_the_rule_word(typed: str, read_as: str) -> None:
     screening = SHIPPED.screen(typed)

@@ -162,3 +162,35 @@ def test_pages_are_served(client: FlaskClient) -> None:
         assert widget.mimetype == "text/javascript"
     page = client.get("/lookup?q=sleep")
     assert page.status_code == 200 and b"sleep" in page.data.lower()
+
+
+def test_personal_wording_of_a_general_question_gets_the_answer_with_a_caveat(client: FlaskClient) -> None:
+    """'how is my treatment monitored' is answered, with the caveat; the general wording gets none."""
+    personal = ask(client, "how is my treatment monitored")
+    general = ask(client, "how is treatment monitored")
+    assert personal["route"] == general["route"] == "answer"
+    assert personal["answer"]["id"] == general["answer"]["id"] == "monitoring"
+    assert "your specialist" in personal["caveat"].lower()
+    assert general["caveat"] is None
+    decision = ask(client, "should I take more when the pain is bad")
+    assert (decision["route"], decision["reason"], decision["caveat"]) == ("specialist", "clinical", None)
+
+
+@pytest.mark.parametrize(("typed", "answer_id"), [
+    ("ehlers", "ehlers-danlos"), ("fibro", "fibromyalgia"), ("presc", "who-can-prescribe"), ("nhs", "uk-availability"),
+    ("monit", "monitoring"), ("hyperm", "ehlers-danlos"),
+])
+def test_search_takes_a_half_typed_last_word_as_the_start_of_a_word(client: FlaskClient, typed: str,
+                                                                    answer_id: str) -> None:
+    results = client.get("/api/search", query_string={"q": typed, "limit": 3}).get_json()["results"]
+    assert results and results[0]["id"] == answer_id
+    assert results[0]["score"] >= 70
+
+
+def test_search_for_a_half_typed_word_finds_answers_about_it(client: FlaskClient) -> None:
+    results = client.get("/api/search", query_string={"q": "canna", "limit": 5}).get_json()["results"]
+    assert len(results) == 5 and all("cannabis" in result["question"].lower() for result in results)
+    assert min(result["score"] for result in results) >= 50
+    # a finished word (a space after it) is not completed
+    finished = client.get("/api/search", query_string={"q": "presc ", "limit": 3}).get_json()["results"]
+    assert not finished or finished[0]["score"] < 50

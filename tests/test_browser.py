@@ -39,7 +39,7 @@ PAYLOADS = (
 )
 # The live servers run many questions from one address and keep events in a temporary database.
 QUIET_SERVICE = {"RATELIMIT_ENABLED": False}
-CLARIFY_PROBES = ("cannabis treatment", "cannabis help", "prescription", "cannabis")
+CLARIFY_PROBES = ("sleep and spasms", "is it legal and who prescribes it", "cannabis treatment", "cannabis help")
 
 expect.set_options(timeout=30_000)
 
@@ -213,6 +213,21 @@ def test_widget_answers_with_source_and_notice(page: Page, live: LiveServer) -> 
     expect(reply).to_have_attribute("data-route", "answer")
     expect(reply.locator(".src")).to_contain_text(re.compile(r"^Source: .+ · Reviewed \d{4}-\d\d-\d\d$"))
     expect(page.locator("faq-bot-widget [data-live=polite]")).to_contain_text("prescribe")
+
+
+def test_widget_shows_the_caveat_with_a_general_answer_to_personal_wording(page: Page, live: LiveServer) -> None:
+    """'How is my treatment monitored' gets the general answer, with the caveat under the question."""
+    open_widget(page, live.url)
+    reply = ask(page, "how is my treatment monitored")
+    expect(reply).to_have_attribute("data-route", "answer")
+    caveat = reply.locator(".caveat")
+    expect(caveat).to_have_text("This is general information. Your specialist can tell you what applies to you.")
+    expect(reply.locator(".q")).to_have_text("How is treatment monitored?")
+    assert reply.locator("p").nth(1).get_attribute("class") == "caveat"  # straight after the question
+    expect(page.locator("faq-bot-widget [data-live=polite]")).to_contain_text("This is general information")
+    save_screenshot(page, "widget-caveat.png")
+    reply = ask(page, "how is treatment monitored")
+    expect(reply.locator(".caveat")).to_have_count(0)
 
 
 def test_clarify_then_pick_a_suggestion(page: Page, live: LiveServer) -> None:
@@ -563,6 +578,13 @@ def test_lookup_badges_emergency_and_clinical_questions(page: Page, live: LiveSe
     expect(page.locator("#route .badge")).to_have_attribute("data-reason", "clinical")
     search.fill("Who can prescribe medical cannabis?")
     expect(page.locator("#route .badge")).to_have_count(0)
+    search.fill("can my GP prescribe it")
+    expect(page.locator("#route .badge")).to_have_attribute("data-route", "answer")
+    expect(page.locator("#route .badge")).to_contain_text("Your specialist can tell you what applies to you")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer")).to_contain_text("specialist")
+    save_screenshot(page, "lookup-caveat.png")
     assert asked == []  # staff searches are not patients' questions: never sent to /api/ask
 
 

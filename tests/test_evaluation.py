@@ -60,7 +60,7 @@ def test_own_case_file_has_the_promised_shape(book: AnswerBook) -> None:
 
 
 def test_independent_cases_have_the_promised_mix(book: AnswerBook) -> None:
-    """Over 600 cases split into dev and test: 150 emergency, 150 clinical, 200 answerable, 60 off-topic, 40 small talk."""
+    """Over 600 cases in dev and test: 150 emergency, 150 clinical, 200 answerable, 60 off-topic, 40 small talk."""
     cases = load(book, "dev") + load(book, "test")
     assert len(cases) >= 600
     assert sum(c.route == "emergency" for c in cases) >= 150

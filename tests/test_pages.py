@@ -197,6 +197,15 @@ def test_lookup_badges_questions_the_chat_would_not_answer(
     assert f'data-route="{route}" data-reason="{reason}"' in html
 
 
+def test_lookup_badges_an_answer_the_chat_would_give_with_a_caveat(client: FlaskClient) -> None:
+    """Without JavaScript too, the page says the chat would add the caveat; a general wording gets no badge."""
+    html = client.get("/lookup", query_string={"q": "can my GP prescribe it"}).get_data(as_text=True)
+    assert 'data-route="answer" data-reason="matched"' in html
+    assert "Your specialist can tell you what applies to you." in html
+    plain = client.get("/lookup", query_string={"q": "who can prescribe medical cannabis"}).get_data(as_text=True)
+    assert 'class="badge' not in plain
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

@@ -85,5 +85,5 @@ def fit(rows: Sequence[Sequence[float]], right: Sequence[bool], *, l2: float = 1
 
 # Fitted by benchmarks/calibrate.py (calibration and dev batches) with the shipped content.
 DEFAULT_CALIBRATION = Calibration(
-    -5.0505, (12.5753, 21.6678, -1.6541, -2.7282, -4.7075, 4.8878, -0.4586, -3.7208)
+    -6.5423, (10.8049, 24.8614, -0.0921, -1.6916, -4.1271, 6.0107, -1.3063, -4.78)
 )

@@ -70,6 +70,14 @@ NEAR_WORDS = 6  # "A ~ B" in a safety pattern: at most this many words between A
 _CONCEPT_NAME = re.compile(r"[a-z][a-z_]*")
 _CONCEPT_REFERENCE = re.compile(r"\{([a-z][a-z_]*)\}")
 _PLAIN_WORDS = re.compile(r"[a-z]+(?: [a-z]+)*")
+_ESCAPE = re.compile(r"\\[a-zA-Z]")
+_WHOLE_WORD = re.compile(r"(?<![a-z])[a-z]{5,}(?![a-z?*+{(\\[])")
+
+
+def whole_words(regex: str) -> list[str]:
+    """Whole words written in a regular expression, 5 letters or more: not cut short by a group, a
+    class or a repeat ("slurr(ed|ing)", "droop\\w*", "pains?"). Misspellings are read as these."""
+    return _WHOLE_WORD.findall(_ESCAPE.sub(" ", regex))
 
 @dataclass(frozen=True)
 class Answer:
@@ -424,7 +432,7 @@ class _FolderReader:
             if not alternatives:
                 self.problem(where, f"concept '{name}' has no words", "list the words and phrases it stands for")
                 continue
-            plain = tuple(word for text in alternatives if _PLAIN_WORDS.fullmatch(text) for word in text.split())
+            plain = tuple(word for text in alternatives for word in whole_words(text))
             concepts[name] = (r"\b(?:" + "|".join(alternatives) + r")\b", plain)
         return concepts
 
@@ -445,6 +453,9 @@ class _FolderReader:
             words = tuple(clean(word) for word in self._text_list(entry.get("words", YamlList()), "words", entry.line))
             self._vocabulary.extend(word for word in words if _PLAIN_WORDS.fullmatch(word))
             patterns = self._patterns(entry.get("patterns", YamlList()), entry.line, on_questions=True)
+            if kind == EMERGENCY:  # an emergency in a misspelt word must still be caught
+                for item in entry.get("patterns", YamlList()) if isinstance(entry.get("patterns"), YamlList) else ():
+                    self._vocabulary.extend(whole_words(str(item)))
             if words:
                 patterns += (re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b"),)
             unless = self._patterns(entry.get("unless", YamlList()), entry.line, on_questions=True)

@@ -129,7 +129,7 @@ def group_questions(
     *,
     threshold: float = 40.0,
     picks: Sequence[tuple[str, str | None]] = (),
-    min_nearest_chance: float = 0.13,
+    min_nearest_chance: float = 0.1,
     calibration: Calibration = DEFAULT_CALIBRATION,
 ) -> list[InboxGroup]:
     """Group wordings (text, or (text, reason)) by similarity; biggest groups first.

@@ -10,10 +10,10 @@ now"), and ``unless`` patterns cancel it. Patterns are written from named ``conc
 order; the loader expands both (``faq_bot.content``).
 
 Misspellings: a question word that is not an everyday English word and is a near miss of
-a word the rules are written with ("stoke", "sezure", "swolen") is read as that word, so
-every rule is typo-tolerant without listing typos. All patterns are searched in one pass
-(``pattern_set.PatternSet``), then the rules are read in order: emergency, clinical
-decisions, out of scope.
+a word the rules are written with, starting with the same letter ("stoke", "sezure",
+"swolen"), is read as that word, so every rule is typo-tolerant without listing typos.
+All patterns are searched in one pass (``pattern_set.PatternSet``), then the rules are
+read in order: emergency, clinical decisions, out of scope.
 
 ``personal`` patterns mark a general question asked about the patient's own situation
 ("how is my treatment monitored"): it is still answered, with a caveat where the answer
@@ -92,6 +92,11 @@ class TypoReader:
         words = {word for word in vocabulary if word.isalpha()}
         self.vocabulary = tuple(sorted(word for word in words if len(word) >= TYPO_MIN_LENGTH))
         self._known = frozenset(words)
+        # Misspellings keep their first letter far more often than not; one that does not ("classed"
+        # for "glassed") is more likely another word.
+        self._by_first_letter: dict[str, list[str]] = {}
+        for word in self.vocabulary:
+            self._by_first_letter.setdefault(word[0], []).append(word)
         self._common = common_english_words() if common_words is None else common_words
         self.read_word = lru_cache(maxsize=TYPO_MEMO_SIZE)(self._read_word)
 
@@ -100,9 +105,10 @@ class TypoReader:
         return " ".join(self.read_word(word) for word in text.split())
 
     def _read_word(self, word: str) -> str:
-        if len(word) < TYPO_MIN_LENGTH or word in self._known or word in self._common or not self.vocabulary:
+        candidates = self._by_first_letter.get(word[:1])
+        if len(word) < TYPO_MIN_LENGTH or word in self._known or word in self._common or not candidates:
             return word
-        found = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        found = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return found[0] if found else word
 
 

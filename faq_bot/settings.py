@@ -23,7 +23,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ANSWERS_DIR", os.path.join(REPOSITORY_ROOT, "answers"), "Content folder of answer YAML files."),
-    Setting("ANSWER_THRESHOLD", 95.0, "Calibrated confidence (the chance, 0-100, that the best match is right) at "
+    Setting("ANSWER_THRESHOLD", 94.0, "Calibrated confidence (the chance, 0-100, that the best match is right) at "
             "or above which it is answered."),
     Setting("CLARIFY_THRESHOLD", 50.0, "Calibrated confidence below which the question goes to the specialist as "
             "unmatched; between the two, 'did you mean'."),

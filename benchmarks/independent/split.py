@@ -9,7 +9,7 @@ shuffle sends every other case to dev, the rest to test. Exact repeats (after
 cleaning) are dropped. ``--whole NAME`` writes every case to ``NAME.yaml`` instead,
 without the cases the other files already hold: ``test-fresh`` (a fresh batch that only
 ever measures) or ``calibration`` (written after the alternates were tuned on dev, it
-fits the confidence model; like dev, never reported as a result) or ``dev2`` and ``dev3``
+fits the confidence model; like dev, never reported as a result) or ``dev2`` to ``dev4``
 (more to tune on, like dev).
 """
 
@@ -33,6 +33,8 @@ PURPOSES = {
     "test-fresh": "# A fresh batch that only measures: report it, never tune on it.\n",
     "calibration": "# Written after the alternates were tuned on dev; fits the confidence model and its thresholds\n"
                    "# (benchmarks/calibrate.py). Like dev, never reported as a result.\n",
+    "dev4": "# A fourth dev batch (emergencies from non-native speakers, fragments, carers; suicide never named),\n"
+            "# written after the third test figures: tune on it like dev, never report it.\n",
     "dev3": "# A third dev batch (emergencies described, not named; decisions asked as what is normal or safe),\n"
             "# written after the second test figures: tune on it like dev, never report it.\n",
     "dev2": "# A second dev batch (emergencies in everyday and minimising words, decisions dressed as general\n"

@@ -21,11 +21,14 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.measure import checkout_of  # noqa: E402
+
 QUESTIONS = REPO_ROOT / "benchmarks" / "patient_questions.yaml"
 
 CHILD = r"""
@@ -67,19 +70,12 @@ def main() -> int:
     parser.add_argument("--baseline", default="HEAD~1", help="git ref to compare with (default HEAD~1)")
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="faq-speed-") as temp:
-        base = Path(temp) / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], cwd=REPO_ROOT,
-                       check=True, capture_output=True)
-        try:
-            rows: dict[str, list[dict[str, float]]] = {"current": [], "baseline": []}
-            for _ in range(args.rounds):
-                rows["current"].append(run(REPO_ROOT))
-                rows["baseline"].append(run(base))
-                time.sleep(0.2)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO_ROOT, check=False,
-                           capture_output=True)
+    rows: dict[str, list[dict[str, float]]] = {"current": [], "baseline": []}
+    with checkout_of(args.baseline) as base:
+        for _ in range(args.rounds):
+            rows["current"].append(run(REPO_ROOT))
+            rows["baseline"].append(run(base))
+            time.sleep(0.2)
     summary = {}
     for name, runs in rows.items():
         ratios = [row["answer"] / row["reference"] for row in runs]

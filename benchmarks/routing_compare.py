@@ -23,13 +23,16 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.measure import checkout_of  # noqa: E402
+
 INDEPENDENT = REPO_ROOT / "benchmarks" / "independent"
 DEFAULT_CASES = [INDEPENDENT / "dev.yaml", INDEPENDENT / "test.yaml", INDEPENDENT / "test-fresh.yaml"]
 
@@ -85,27 +88,20 @@ def main() -> int:
     parser.add_argument("cases", nargs="*", type=Path, default=DEFAULT_CASES)
     parser.add_argument("--baseline", default="HEAD~1")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="faq-routing-") as temp:
-        base = Path(temp) / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], cwd=REPO_ROOT,
-                       check=True, capture_output=True)
-        try:
-            for path in args.cases:
-                cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
-                questions = [str(case["question"]) for case in cases]
-                print(f"{path.relative_to(REPO_ROOT)} ({len(cases)} cases)")
-                print(f"  {'':<10} {args.baseline[:12]:>22} {'this checkout':>22}")
-                rows = {name: promises(cases, replies_of(code, questions))
-                        for name, code in (("baseline", base), ("current", REPO_ROOT))}
-                for key in rows["current"]:
-                    cells = []
-                    for name in ("baseline", "current"):
-                        met, total = rows[name][key]
-                        cells.append(f"{met:>4}/{total:<4} {met / total if total else 0:6.3f}")
-                    print(f"  {key:<10} {cells[0]:>22} {cells[1]:>22}")
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=REPO_ROOT, check=False,
-                           capture_output=True)
+    with checkout_of(args.baseline) as base:
+        for path in (given.resolve() for given in args.cases):
+            cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+            questions = [str(case["question"]) for case in cases]
+            print(f"{path.relative_to(REPO_ROOT)} ({len(cases)} cases)")
+            print(f"  {'':<10} {args.baseline[:12]:>22} {'this checkout':>22}")
+            rows = {name: promises(cases, replies_of(code, questions))
+                    for name, code in (("baseline", base), ("current", REPO_ROOT))}
+            for key in rows["current"]:
+                cells = []
+                for name in ("baseline", "current"):
+                    met, total = rows[name][key]
+                    cells.append(f"{met:>4}/{total:<4} {met / total if total else 0:6.3f}")
+                print(f"  {key:<10} {cells[0]:>22} {cells[1]:>22}")
     return 0
 
 

@@ -95,7 +95,7 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
     # those within the margin of the best, and always two so the patient can choose (the
     # widget adds "none of these").
     top = candidates[0].score
-    offered = [c for c in candidates if c.score >= top - thresholds.margin] or list(candidates[:2])
+    offered = [c for c in candidates if c.score >= top - thresholds.margin]
     if len(offered) < 2:
         offered = list(candidates[:2])
     suggestions = tuple(

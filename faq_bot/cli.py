@@ -108,7 +108,8 @@ def ask(question: str, as_json: bool, explain: bool) -> None:
     if as_json:
         click.echo(json.dumps(reply.body(), ensure_ascii=False))
         return
-    click.echo(f"route: {reply.route} ({reply.reason}), confidence {reply.confidence:.1f}")
+    click.echo(f"route: {reply.route} ({reply.reason}), confidence {reply.confidence:.1f}% "
+               "(the calibrated chance that the first answer is right)")
     if reply.answer:
         click.echo(f"answer: {reply.answer['id']}: {reply.answer['question']}")
     click.echo(reply.message)
@@ -136,22 +137,18 @@ def ask(question: str, as_json: bool, explain: bool) -> None:
 def explain_route(reply: Reply, thresholds: Thresholds) -> str:
     """One sentence on why the service chose this route, in terms of the rules and settings."""
     if reply.rule is not None:
-        kind = "an emergency" if reply.route == "emergency" else "a clinical"
+        kind = {"emergency": "an emergency", "clinical": "a clinical"}.get(reply.reason, "an out-of-scope")
         return f"{kind} safety rule '{reply.rule}' (answers/safety.yaml) fired; safety rules win over every answer"
-    best = reply.confidence
-    close = [c for c in reply.candidates if c.score >= thresholds.clarify and c.score >= best - thresholds.margin]
+    chance = f"the calibrated chance that the first answer is right is {reply.confidence:.1f}%"
     if reply.route == "answer":
-        return (f"the best answer scored {best:.1f}, at or above ANSWER_THRESHOLD {thresholds.answer:g}, and no other "
-                f"answer came within AMBIGUITY_MARGIN {thresholds.margin:g} points")
-    if reply.route == "clarify" and len(close) >= 2:
-        return (f"{len(close)} answers scored within AMBIGUITY_MARGIN {thresholds.margin:g} points of the best "
-                f"({best:.1f}), so the patient is asked to choose")
+        return f"{chance}, at or above ANSWER_THRESHOLD {thresholds.answer:g}"
     if reply.route == "clarify":
-        return (f"the best answer scored {best:.1f}: at or above CLARIFY_THRESHOLD {thresholds.clarify:g} but below "
-                f"ANSWER_THRESHOLD {thresholds.answer:g}, so the best few are offered")
+        return (f"{chance}: below ANSWER_THRESHOLD {thresholds.answer:g} but at or above CLARIFY_THRESHOLD "
+                f"{thresholds.clarify:g}, so the best two, and up to four within AMBIGUITY_MARGIN "
+                f"{thresholds.margin:g} points of the best score, are offered")
     if not reply.candidates:
         return "no answer shares a word with the question"
-    return f"the best answer scored {best:.1f}, below CLARIFY_THRESHOLD {thresholds.clarify:g}"
+    return f"{chance}, below CLARIFY_THRESHOLD {thresholds.clarify:g}"
 
 
 def _shown_path(folder: str, file: str) -> str:

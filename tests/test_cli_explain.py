@@ -19,7 +19,8 @@ def test_explain_shows_route_reason_candidates_and_matched_phrasings(runner: Cli
     output = result.output
     assert output.startswith("route: answer (matched), confidence ")
     assert "answer: who-can-prescribe: " in output
-    assert re.search(r"^why: the best answer scored [\d.]+, at or above ANSWER_THRESHOLD", output, re.M)
+    assert re.search(r"^why: the calibrated chance that the first answer is right is [\d.]+%, at or above "
+                     r"ANSWER_THRESHOLD", output, re.M)
     assert "safety rule: none fired" in output
     assert re.search(r"^answers_version: [0-9a-f]{12}$", output, re.M)
     ranked = re.findall(r"^  (\d)\.\s+([\d.]+)\s+(\S+)\s+words", output, re.M)
@@ -57,7 +58,9 @@ def reply(route: str, reason: str, scores: list[float], rule: str | None = None)
     [
         (reply("emergency", "emergency", [80.0], rule="chest-pain"), "an emergency safety rule 'chest-pain'"),
         (reply("answer", "matched", [80.0, 60.0]), "at or above ANSWER_THRESHOLD 62"),
-        (reply("clarify", "ambiguous", [80.0, 78.0, 77.0]), "3 answers scored within AMBIGUITY_MARGIN 4"),
+        (reply("clarify", "ambiguous", [55.0, 54.0, 53.0]), "up to four within AMBIGUITY_MARGIN 4"),
+        (reply("specialist", "clinical", [90.0], rule="dose-amount"), "a clinical safety rule 'dose-amount'"),
+        (reply("specialist", "unmatched", [90.0], rule="cbd-shops"), "an out-of-scope safety rule 'cbd-shops'"),
         (reply("clarify", "ambiguous", [55.0, 40.0]), "below ANSWER_THRESHOLD 62"),
         (reply("specialist", "unmatched", [30.0]), "below CLARIFY_THRESHOLD 50"),
         (reply("specialist", "unmatched", []), "no answer shares a word"),

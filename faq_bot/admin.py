@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from faq_bot.errors import QuestionError
 from faq_bot.events import EventStore
+from faq_bot.http_errors import error_response
 from faq_bot.inbox import InboxGroup, group_questions
-from faq_bot.web import error_response, state_of
+from faq_bot.state import state_of
 
 admin = Blueprint("admin", __name__)
 MAX_DAYS = 366
@@ -45,7 +47,9 @@ def _days() -> int:
 
 
 def _store() -> EventStore:
-    store: EventStore = state_of(current_app).events
+    store = state_of(current_app).events
+    if store is None:
+        raise QuestionError(503, "events-unavailable", "The events store is not running.")
     store.flush(timeout=5)  # show what was just asked; never wait long on a slow database
     return store
 
@@ -73,10 +77,9 @@ def stats(store: EventStore, *, days: int) -> dict[str, Any]:
     return {"days": days, "replies_by_route": by_route, "daily": daily, "events": store.status()}
 
 
-@admin.errorhandler(Exception)
-def admin_error(error: Exception) -> tuple[Response, int]:
-    if isinstance(error, QuestionError):
-        return error_response(error.status, error.code, error.message)
+@admin.errorhandler(SQLAlchemyError)
+def events_unavailable(error: SQLAlchemyError) -> tuple[Response, int]:
+    """The events database failed: say so (any other error is the app's 500, not a database error)."""
     current_app.logger.warning("admin: events store unavailable: %s", type(error).__name__)
     return error_response(503, "events-unavailable", "The events database cannot be read right now.")
 

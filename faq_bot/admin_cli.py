@@ -10,19 +10,21 @@ from typing import Any
 
 import click
 
+from faq_bot import create_app
+from faq_bot.admin import feedback_rows, inbox_groups, stats
+from faq_bot.ops import events_of
+from faq_bot.state import state_of
+
 
 @contextmanager
 def _service() -> Iterator[tuple[Any, Any]]:
     """The app as `faq-bot serve` would build it (same settings), its events store and content."""
-    from faq_bot import create_app
-    from faq_bot.web import state_of
-
     app = create_app()
-    state = state_of(app)
+    store = events_of(app)
     try:
-        yield state.events, state.book
+        yield store, state_of(app).book
     finally:
-        state.events.close()
+        store.close()
 
 
 def _days_option(function: Any) -> Any:
@@ -39,8 +41,6 @@ def _csv_option(function: Any) -> Any:
 @_csv_option
 def inbox(days: int, as_csv: bool) -> None:
     """Unanswered questions grouped by similarity, with the nearest answer and a YAML snippet."""
-    from faq_bot.admin import inbox_groups
-
     with _service() as (store, book):
         groups = inbox_groups(store, book, days=days)
     if as_csv:
@@ -68,8 +68,6 @@ def inbox(days: int, as_csv: bool) -> None:
 @_csv_option
 def report(days: int, as_csv: bool) -> None:
     """Feedback per answer (worst first) and replies per route per day."""
-    from faq_bot.admin import feedback_rows, stats
-
     with _service() as (store, _):
         feedback = feedback_rows(store, days=days)
         summary = stats(store, days=days)

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from faq_bot.content import AnswerBook
 from faq_bot.errors import QuestionError
+from faq_bot.http_errors import error_response
 from faq_bot.ops import events_of, note_reply
 from faq_bot.service import Reply, answer_question
-from faq_bot.web import ServiceState, error_response, state_of
+from faq_bot.state import ServiceState, state_of
 
 api = Blueprint("api", __name__)
 MAX_SEARCH_LIMIT = 50
@@ -50,11 +51,6 @@ def _question(data: dict[str, Any]) -> str:
     if len(question) > limit:
         raise QuestionError(413, "question-too-long", f"The question is longer than {limit} characters.")
     return question
-
-
-@api.errorhandler(QuestionError)
-def question_error(error: QuestionError) -> tuple[Response, int]:
-    return error_response(error.status, error.code, error.message)
 
 
 @api.post("/ask")

@@ -8,7 +8,10 @@ import sys
 from typing import Any
 
 import click
+from gunicorn.app.base import BaseApplication
 
+from faq_bot import create_app
+from faq_bot.admin_cli import register as register_admin_commands
 from faq_bot.checks import inspect_folder, phrasing_lines
 from faq_bot.content import REQUIRED_IDS, Case, load_answer_book, read_cases_document
 from faq_bot.errors import ContentError, ContentProblem
@@ -57,10 +60,6 @@ def main() -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (setting WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the service with gunicorn, a production WSGI server."""
-    from gunicorn.app.base import BaseApplication
-
-    from faq_bot import create_app
-
     config = _config()
     folder = str(config["ANSWERS_DIR"])
     # Refuse to start on content that fails the full check, with the reasons; after start,
@@ -297,6 +296,4 @@ def _print_report(name: str, report: Any, show_failures: bool) -> None:
     click.echo("")
 
 
-from faq_bot.admin_cli import register  # noqa: E402  (the admin commands live in their own module)
-
-register(main)
+register_admin_commands(main)  # faq-bot inbox, report, purge (faq_bot/admin_cli.py)

@@ -66,6 +66,7 @@ ANSWER_FIELDS = {
 REQUIRED_ANSWER_FIELDS = ("id", "question", "alternates", "answer", "source", "reviewed_on")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_TEXT_LENGTH = 2000
+READ_ATTEMPTS = 3  # reads of a folder that changes while it is read, before giving up
 NEAR_WORDS = 6  # "A ~ B" in a safety pattern: at most this many words between A and B
 _CONCEPT_NAME = re.compile(r"[a-z][a-z_]*")
 _CONCEPT_REFERENCE = re.compile(r"\{([a-z][a-z_]*)\}")
@@ -204,9 +205,17 @@ def read_answer_book(
     errors (but not when a special file has), so the matcher checks can still run: it is
     for reporting only and must never be served.
     """
-    reader = _FolderReader(folder)
-    book = reader.read(required_ids, partial=partial)
-    return book, sorted(reader.problems)
+    for _ in range(READ_ATTEMPTS):
+        # The version is the hash of the files before they are read: an editor saving while
+        # they are read changes it, and then the folder is read again.
+        version = content_version(folder) if os.path.isdir(folder) else ""
+        reader = _FolderReader(folder)
+        book = reader.read(required_ids, partial=partial, version=version)
+        if not os.path.isdir(folder) or content_version(folder) == version:
+            return book, sorted(reader.problems)
+    reader.file = FOLDER
+    reader.problem(1, "the content kept changing while it was being read", "save your edits, then check again")
+    return None, sorted(reader.problems)
 
 
 class _FolderReader:
@@ -225,7 +234,7 @@ class _FolderReader:
     def problem(self, line: int, message: str, hint: str = "", level: str = "error") -> None:
         self.problems.append(ContentProblem(self.file, line, message, hint, level))
 
-    def read(self, required_ids: tuple[str, ...], *, partial: bool = False) -> AnswerBook | None:
+    def read(self, required_ids: tuple[str, ...], *, partial: bool = False, version: str = "") -> AnswerBook | None:
         if not os.path.isdir(self.folder):
             self.file = self.folder
             self.problem(1, "content folder does not exist")
@@ -265,7 +274,7 @@ class _FolderReader:
             synonyms=synonyms,
             safety=safety,
             cases=tuple(cases),
-            version=content_version(self.folder),
+            version=version or content_version(self.folder),
             engine=engine,
             warnings=tuple(p for p in self.problems if p.level != "error"),
             folder=self.folder,

@@ -270,7 +270,6 @@ class EventStore:
         self.written = 0
         self.dropped = 0
         self.purged = 0
-        self.on_drop: Callable[[int], None] | None = None  # metrics hook
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=int(queue_size))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -307,11 +306,6 @@ class EventStore:
     def _drop(self, count: int) -> None:
         with self._count_lock:
             self.dropped += count
-        if self.on_drop is not None:
-            try:
-                self.on_drop(count)
-            except Exception:
-                log.exception("dropped-event hook failed")
 
     @property
     def queued(self) -> int:
@@ -535,14 +529,3 @@ class EventStore:
             rows = connection.execute(query).mappings().all()
         return [{"day": row["day"].isoformat(), "route": row["route"], "reason": row["reason"], "count": row["count"]}
                 for row in rows]
-
-    def totals(self) -> dict[str, int]:
-        """Stored events by kind, and replies by route over all kept days."""
-        self.ensure_schema()
-        with self.engine.connect() as connection:
-            kinds = connection.execute(select(events_table.c.kind, func.count()).group_by(events_table.c.kind)).all()
-            routes = connection.execute(select(reply_counts_table.c.route, func.sum(reply_counts_table.c.count))
-                                        .group_by(reply_counts_table.c.route)).all()
-        result = {f"events_{kind}": int(count) for kind, count in kinds}
-        result.update({f"replies_{route}": int(count or 0) for route, count in routes})
-        return result

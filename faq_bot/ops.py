@@ -1,6 +1,7 @@
 """Operations around the views: events store, rate limits, metrics, request log, proxies.
 
-``install_operations(app)`` wires all of it onto an app built by ``web.build_app``. Each
+``install_operations(app)`` wires all of it onto an app built by ``web.build_app``; the
+metrics are served by ``faq_bot.health``. Each
 app gets its own metrics registry, limiter and events store, so tests (and several
 apps in one process) never share counters by accident.
 """
@@ -15,14 +16,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_limiter import Limiter, RateLimitExceeded
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from flask_limiter import Limiter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from faq_bot.events import EventStore, sqlite_url
-from faq_bot.web import ServiceState, error_response, state_of
+from faq_bot.state import ServiceState, state_of
 
 OPS = "faq_bot.ops"
 request_log = logging.getLogger("faq_bot.requests")
@@ -91,30 +92,6 @@ def _client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-class StoredFeedback:
-    """Votes per answer, read back from the events store."""
-
-    def __init__(self, store: EventStore) -> None:
-        self.store = store
-
-    def _counts(self, helpful: bool) -> dict[str, int]:
-        from collections import Counter as Tally
-
-        self.store.flush()
-        return Tally({row.answer_id: row.helpful if helpful else row.unhelpful for row in self.store.feedback()})
-
-    @property
-    def helpful(self) -> dict[str, int]:
-        return self._counts(True)
-
-    @property
-    def unhelpful(self) -> dict[str, int]:
-        return self._counts(False)
-
-    def record(self, answer_id: str, helpful: bool) -> None:
-        self.store.record_feedback(answer_id, helpful)
-
-
 def _events_store(app: Flask) -> EventStore:
     url = str(app.config.get("DATABASE_URL") or "") or sqlite_url(app.instance_path)
     store = EventStore(
@@ -164,7 +141,7 @@ def _json_log_handler() -> None:
 
 
 def install_operations(app: Flask, state: ServiceState) -> Operations:
-    """Add the events store, rate limits, metrics, request log, proxy handling and admin."""
+    """Add the events store, rate limits, metrics and the request log, and trust the configured proxies."""
     trusted = int(app.config["TRUSTED_PROXIES"])
     if trusted > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)  # type: ignore[method-assign]
@@ -173,14 +150,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
     ops = Operations(app, store, _limiter(app))
     app.extensions[OPS] = ops
     state.events = store
-    state.feedback = StoredFeedback(store)
     _json_log_handler()
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(error: RateLimitExceeded) -> tuple[Response, int]:
-        ops.rate_limited.labels(request.endpoint or "none").inc()
-        return error_response(429, "rate-limited",
-                              f"Too many requests ({error.description}). Please wait a moment and try again.")
 
     @app.before_request
     def start_timer() -> None:
@@ -210,13 +180,6 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
         request_log.info(json.dumps(line, separators=(",", ":")))
         return response
 
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(ops.registry), mimetype=CONTENT_TYPE_LATEST)
-
-    from faq_bot.admin import admin
-
-    app.register_blueprint(admin, url_prefix="/admin")
     return ops
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from faq_bot.content import Answer, AnswerBook
 from faq_bot.service import answer_question
-from faq_bot.web import state_of
+from faq_bot.state import state_of
 
 pages = Blueprint("pages", __name__)
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from spellchecker import SpellChecker
 
 from faq_bot.pattern_set import PatternSet
 from faq_bot.text import NO_SYNONYMS, SynonymTable, clean
@@ -78,8 +79,6 @@ class Screening:
 @lru_cache(maxsize=1)
 def common_english_words() -> frozenset[str]:
     """Everyday English words of typo length (pyspellchecker's English word counts): never read as a typo."""
-    from spellchecker import SpellChecker
-
     counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
     return frozenset(word for word, count in counts.items()
                      if count >= COMMON_WORD_COUNT and len(word) >= TYPO_MIN_LENGTH)

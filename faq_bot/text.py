@@ -105,10 +105,6 @@ class Normalised:
     text: str  # cleaned, synonyms applied: what character-level scorers compare
     stems: tuple[str, ...]  # word stems in order; the matcher weights stop words down
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.text
-
 
 def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str | None = None,
               with_synonyms: str | None = None) -> Normalised:

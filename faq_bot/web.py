@@ -1,51 +1,25 @@
-"""Assemble the Flask app: settings, content, error handling and blueprints."""
+"""Assemble the Flask app: settings, content, the reloader, operations, error handlers and blueprints."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
-from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot import web_security
+from faq_bot.admin import admin
+from faq_bot.api import api
+from faq_bot.content import load_answer_book
+from faq_bot.health import health
+from faq_bot.http_errors import install_error_handlers
+from faq_bot.openapi import openapi
+from faq_bot.ops import install_operations
+from faq_bot.pages import pages
 from faq_bot.reload import ContentReloader
 from faq_bot.service import Thresholds
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
-
-EXTENSION = "faq_bot"
-
-# Slugs for the HTTP errors Flask raises itself, so they share the contract's shape.
-_HTTP_CODES = {
-    400: "bad-request",
-    404: "not-found",
-    405: "method-not-allowed",
-    413: "too-large",
-    415: "unsupported-media-type",
-    429: "rate-limited",
-}
-
-
-@dataclass
-class ServiceState:
-    """What the views need: the current content and how to route with it."""
-
-    book: AnswerBook | None
-    thresholds: Thresholds
-    events: Any = None  # faq_bot.events.EventStore, set by faq_bot.ops.install_operations
-    feedback: Any = None  # faq_bot.ops.StoredFeedback (votes read back from the events), set there too
-    reloader: ContentReloader | None = None  # hot reload with last-known-good (faq_bot/reload.py)
-
-
-def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
-    """The one JSON error shape of the service."""
-    return jsonify({"error": {"code": code, "message": message}}), status
-
-
-def state_of(app: Flask) -> ServiceState:
-    state: ServiceState = app.extensions[EXTENSION]
-    return state
+from faq_bot.state import EXTENSION, ServiceState
 
 
 def _reload_logger() -> logging.Logger:
@@ -87,48 +61,12 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.testing:  # tests call state.reloader.check() themselves
         state.reloader.start(float(app.config["RELOAD_INTERVAL"]))
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response, int]:
-        status = error.code or 500
-        code = _HTTP_CODES.get(status, "http-error")
-        return error_response(status, code, error.description or error.name)
-
-    @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[Response, int]:
-        app.logger.exception("unhandled error")
-        return error_response(500, "internal-error", "Something went wrong on our side. Please try again.")
-
-    from faq_bot import web_security
-    from faq_bot.api import api
-    from faq_bot.openapi import openapi
-    from faq_bot.pages import pages
-
+    install_error_handlers(app)
     web_security.install(app)
-
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(pages)
-
-    from faq_bot.ops import install_operations
-
-    install_operations(app, state_of(app))
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        return jsonify({"status": "ok"})
-
-    @app.get("/readyz")
-    def readyz() -> tuple[Response, int]:
-        current = state_of(app).book
-        if current is None:
-            return jsonify({"status": "starting"}), 503
-        body = {"status": "ready", "answers": len(current.published), "answers_version": current.version}
-        events = state_of(app).events
-        if events is not None:
-            body["events"] = events.status()  # written / dropped / queued: a database outage shows here
-        reloader = state_of(app).reloader
-        if reloader is not None:
-            body["reload"] = reloader.status.as_dict()  # "failed": still serving the last good content
-        return jsonify(body), 200
-
+    app.register_blueprint(health)
+    app.register_blueprint(admin, url_prefix="/admin")
+    install_operations(app, state)  # after the blueprints: the limits wrap their views
     return app

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
+from faq_bot.http_errors import error_response
+
 API_PREFIX = "/api/"
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_HEADERS = "Content-Type"
@@ -54,7 +56,6 @@ def content_security_policy(frame_ancestors: str) -> str:
 
 def install(app: Flask) -> None:
     """Register the CORS check and the header hooks on ``app``."""
-    from faq_bot.web import error_response
 
     def foreign_origin() -> str | None:
         """The request's Origin when it is neither this host nor an allowed origin."""

@@ -6,6 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from faq_bot.content import REQUIRED_IDS
+from faq_bot.ops import events_of
 from tests.conftest import assert_error
 
 ANSWER_KEYS = {"id", "question", "answer", "topic", "source", "reviewed_on"}
@@ -104,7 +105,9 @@ def test_feedback_is_recorded(app, client: FlaskClient) -> None:
     """POST /api/feedback counts the vote and answers 204."""
     response = client.post("/api/feedback", json={"answer_id": "sleep", "helpful": True})
     assert response.status_code == 204
-    assert app.extensions["faq_bot"].feedback.helpful["sleep"] == 1
+    store = events_of(app)
+    assert store.flush()
+    assert [(row.answer_id, row.helpful, row.unhelpful) for row in store.feedback()] == [("sleep", 1, 0)]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, e
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from faq_bot import create_app
+from faq_bot.ops import events_of
 from tests.conftest import ANSWERS, REPO
 
 CHROMIUM = "/usr/bin/chromium"
@@ -283,8 +284,13 @@ def test_emergency_reply_is_distinct_first_and_assertive(page: Page, live: LiveS
 
 def test_feedback_is_posted(page: Page, live: LiveServer) -> None:
     """Thumbs up on an answer posts to /api/feedback and is counted."""
-    tally = live.app.extensions["faq_bot"].feedback  # type: ignore[attr-defined]
-    before = tally.helpful["who-can-prescribe"]
+    store = events_of(live.app)  # type: ignore[attr-defined]
+
+    def helpful_votes() -> int:
+        store.flush()
+        return sum(row.helpful for row in store.feedback() if row.answer_id == "who-can-prescribe")
+
+    before = helpful_votes()
     open_widget(page, live.url)
     reply = ask(page, "Who can prescribe medical cannabis?")
     with page.expect_response("**/api/feedback") as response:
@@ -293,7 +299,7 @@ def test_feedback_is_posted(page: Page, live: LiveServer) -> None:
     assert json.loads(response.value.request.post_data or "{}") == {"answer_id": "who-can-prescribe", "helpful": True}
     expect(reply.get_by_role("button", name="Yes", exact=True)).to_have_attribute("aria-pressed", "true")
     expect(reply).to_contain_text("Thank you for your feedback.")
-    assert tally.helpful["who-can-prescribe"] == before + 1
+    assert helpful_votes() == before + 1
 
 
 def test_network_error_keeps_the_question_for_retry(page: Page, live: LiveServer) -> None:

@@ -72,16 +72,21 @@ def live_server(tmp_path: Path, folder: Path, *, workers: int = 2, **settings: s
         )
     server = Server(f"http://{HOST}:{port}", process, log)
     try:
+        ready: set[int] = set()  # workers that answered /readyz: every one has loaded the content
         for _ in range(600):  # up to ~60 s on a loaded machine
             if process.poll() is not None:
                 raise AssertionError(f"server exited with {process.returncode}:\n{server.output()}")
             try:
-                if get(f"{server.base}/readyz", timeout=2)[0] == 200:
-                    break
+                status, body = get(f"{server.base}/readyz", timeout=2)
             except OSError:
                 time.sleep(0.1)
+                continue
+            if status == 200:
+                ready.add(body["reload"]["worker"])
+                if len(ready) == workers:
+                    break
         else:
-            raise AssertionError(f"server never became ready:\n{server.output()}")
+            raise AssertionError(f"only {len(ready)} of {workers} workers became ready:\n{server.output()}")
         yield server
     finally:
         process.terminate()

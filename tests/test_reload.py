@@ -18,7 +18,7 @@ from faq_bot import reload as reload_module
 from faq_bot.cli import main
 from faq_bot.content import content_version
 from faq_bot.reload import TRIGGER_FILE, ContentReloader
-from faq_bot.web import state_of
+from faq_bot.state import state_of
 from tests.conftest import ANSWERS
 
 GREETING = "Hello, and welcome."

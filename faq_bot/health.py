@@ -1,0 +1,37 @@
+"""Health and metrics: /healthz (the process runs), /readyz (content loaded, with details), /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from faq_bot.ops import operations_of
+from faq_bot.state import state_of
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@health.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    state = state_of(current_app)
+    if state.book is None:
+        return jsonify({"status": "starting"}), 503
+    body: dict[str, Any] = {"status": "ready", "answers": len(state.book.published),
+                            "answers_version": state.book.version}
+    if state.events is not None:
+        body["events"] = state.events.status()  # written / dropped / queued: a database outage shows here
+    if state.reloader is not None:
+        body["reload"] = state.reloader.status.as_dict()  # "failed": still serving the last good content
+    return jsonify(body), 200
+
+
+@health.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(operations_of(current_app).registry), mimetype=CONTENT_TYPE_LATEST)

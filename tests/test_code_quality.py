@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -22,3 +23,48 @@ def test_mypy_strict_finds_nothing() -> None:
     """mypy --strict is clean on faq_bot/."""
     result = subprocess.run([os.path.join(BIN, "mypy")], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def faq_bot_imports() -> dict[str, list[tuple[str, bool]]]:
+    """Each faq_bot module -> the faq_bot modules it imports, and whether the import is inside a function."""
+    graph: dict[str, list[tuple[str, bool]]] = {}
+    package = os.path.join(REPO, "faq_bot")
+    for name in sorted(os.listdir(package)):
+        if not name.endswith(".py"):
+            continue
+        module = f"faq_bot.{name[:-3]}" if name != "__init__.py" else "faq_bot"
+        with open(os.path.join(package, name), encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        top_level = {id(node) for node in tree.body}
+        found = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("faq_bot"):
+                targets = [node.module] if node.module != "faq_bot" else [f"faq_bot.{a.name}" for a in node.names]
+                found += [(target, id(node) not in top_level) for target in targets]
+        graph[module] = found
+    return graph
+
+
+def test_no_import_circle_and_no_deferred_import_in_the_package() -> None:
+    """Every faq_bot import is at module level (but create_app's, which keeps Flask out of the core) and none loops."""
+    graph = faq_bot_imports()
+    deferred = [(module, target) for module, imports in graph.items() for target, inside in imports
+                if inside and (module, target) != ("faq_bot", "faq_bot.web")]
+    assert deferred == []
+    edges = {module: {target for target, inside in imports if not inside and target in graph}
+             for module, imports in graph.items()}
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in done:
+            return
+        assert module not in visiting, " -> ".join([*path, module])
+        visiting.add(module)
+        for target in edges[module]:
+            visit(target, [*path, module])
+        visiting.discard(module)
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])

@@ -60,8 +60,13 @@ print(json.dumps({"answer": statistics.median(answers), "reference": statistics.
 
 
 def run(code: Path) -> dict[str, float]:
-    result = subprocess.run([sys.executable, "-c", CHILD, str(code), str(QUESTIONS)], capture_output=True,
-                            text=True, check=True, cwd=str(code))
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(code), str(QUESTIONS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(code),
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -80,10 +85,12 @@ def main() -> int:
     for name, runs in rows.items():
         ratios = [row["answer"] / row["reference"] for row in runs]
         summary[name] = statistics.median(ratios)
-        print(f"{name:<9} phrasings {int(runs[0]['phrasings']):>5}  answer_question µs median "
-              f"{statistics.median(row['answer'] for row in runs):7.1f}  reference µs "
-              f"{statistics.median(row['reference'] for row in runs):6.1f}  "
-              f"answer/reference median {summary[name]:.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
+        print(
+            f"{name:<9} phrasings {int(runs[0]['phrasings']):>5}  answer_question µs median "
+            f"{statistics.median(row['answer'] for row in runs):7.1f}  reference µs "
+            f"{statistics.median(row['reference'] for row in runs):6.1f}  "
+            f"answer/reference median {summary[name]:.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})"
+        )
     print(f"current / baseline (answer/reference): {summary['current'] / summary['baseline']:.2f}x")
     return 0
 

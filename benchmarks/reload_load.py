@@ -92,8 +92,9 @@ def client_loop(port: int, recorder: Recorder, stop: threading.Event, offset: in
         question = QUESTIONS[index % len(QUESTIONS)]
         index += 1
         try:
-            connection.request("POST", "/api/ask", json.dumps({"question": question}),
-                               {"Content-Type": "application/json"})
+            connection.request(
+                "POST", "/api/ask", json.dumps({"question": question}), {"Content-Type": "application/json"}
+            )
             response = connection.getresponse()
             data = response.read()
             if response.status != 200:
@@ -140,11 +141,22 @@ def main() -> int:
     )
     # `faq-bot serve`, run from this checkout (not whichever copy the console script points at).
     env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
-    command = [sys.executable, "-c", "from faq_bot.cli import main; main()", "serve",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
+    command = [
+        sys.executable,
+        "-c",
+        "from faq_bot.cli import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+    ]
     log_path = os.path.join(workdir, "server.log")
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
-                              start_new_session=True)
+    server = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"), start_new_session=True
+    )
     good: dict[str, str] = {}  # version -> greeting text
     broken: set[str] = set()
     written: list[tuple[float, str, str]] = []  # (time, kind, version)
@@ -162,12 +174,16 @@ def main() -> int:
                     print("server exited:\n" + log.read()[-4000:])
                 return 1
             time.sleep(0.2)
-        pristine = {name: open(os.path.join(folder, name), encoding="utf-8").read()
-                    for name in ("conversation.yaml", "regression.yaml")}
+        pristine = {
+            name: open(os.path.join(folder, name), encoding="utf-8").read()
+            for name in ("conversation.yaml", "regression.yaml")
+        }
         good[content_version(folder)] = GREETING
 
-        clients = [threading.Thread(target=client_loop, args=(port, recorder, stop, n), daemon=True)
-                   for n in range(args.clients)]
+        clients = [
+            threading.Thread(target=client_loop, args=(port, recorder, stop, n), daemon=True)
+            for n in range(args.clients)
+        ]
         for client in clients:
             client.start()
 
@@ -241,24 +257,33 @@ def main() -> int:
     mismatched = sum(
         1 for version, text in recorder.greetings if version in good and not text.startswith(good[version])
     )
-    lags = [recorder.first_seen[version] - at for at, kind, version in written
-            if kind == "good" and version in recorder.first_seen and recorder.first_seen[version] >= at]
+    lags = [
+        recorder.first_seen[version] - at
+        for at, kind, version in written
+        if kind == "good" and version in recorder.first_seen and recorder.first_seen[version] >= at
+    ]
     elapsed = args.duration
     print(f"command: {' '.join(sys.argv)}")
     print(f"server: faq-bot serve, {args.workers} workers, RELOAD_INTERVAL {args.interval:g}s, {args.clients} clients")
-    print(f"content states written: {len(written)} ({sum(k == 'good' for _, k, _ in written)} good, "
-          f"{sum(k == 'broken' for _, k, _ in written)} broken), one every {args.step:g}s for {elapsed:g}s")
+    print(
+        f"content states written: {len(written)} ({sum(k == 'good' for _, k, _ in written)} good, "
+        f"{sum(k == 'broken' for _, k, _ in written)} broken), one every {args.step:g}s for {elapsed:g}s"
+    )
     print(f"requests: {recorder.requests} ({recorder.requests / elapsed:.0f}/s during changes)")
     print(f"failed requests: {sum(recorder.failures.values())} {dict(recorder.failures) or ''}")
     print(f"replies from broken content: {from_broken}; from content never written: {unknown}")
     print(f"greetings checked against their version's text: {len(recorder.greetings)}, mismatched: {mismatched}")
     print(f"versions served: {len(recorder.versions)} of {len(good)} good states")
     if lags:
-        print(f"write -> first reply with that version: median {statistics.median(lags):.2f}s, "
-              f"max {max(lags):.2f}s (information only)")
+        print(
+            f"write -> first reply with that version: median {statistics.median(lags):.2f}s, "
+            f"max {max(lags):.2f}s (information only)"
+        )
     converged = len(workers_on_final) >= args.workers
-    print(f"convergence: {len(workers_on_final)} of {args.workers} workers report the final version "
-          f"{final_version} (workers seen: {len(workers_seen)})")
+    print(
+        f"convergence: {len(workers_on_final)} of {args.workers} workers report the final version "
+        f"{final_version} (workers seen: {len(workers_seen)})"
+    )
     ok = not recorder.failures and not from_broken and not unknown and not mismatched and converged
     print("OK" if ok else "FAILED")
     shutil.rmtree(workdir, ignore_errors=True)

@@ -53,14 +53,21 @@ print(json.dumps(replies))
 
 
 def replies_of(code: Path, questions: list[str]) -> list[dict[str, Any]]:
-    result = subprocess.run([sys.executable, "-c", CHILD, str(code)], input=json.dumps(questions),
-                            capture_output=True, text=True, check=True, cwd=str(code))
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(code)],
+        input=json.dumps(questions),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(code),
+    )
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def promises(cases: list[dict[str, Any]], replies: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    counts: dict[str, list[int]] = {key: [0, 0] for key in
-                                    ("emergency", "clinical", "off-topic", "strict", "helpful", "first", "wrong")}
+    counts: dict[str, list[int]] = {
+        key: [0, 0] for key in ("emergency", "clinical", "off-topic", "strict", "helpful", "first", "wrong")
+    }
 
     def count(key: str, met: bool) -> None:
         counts[key][0] += met
@@ -94,8 +101,10 @@ def main() -> int:
             questions = [str(case["question"]) for case in cases]
             print(f"{path.relative_to(REPO_ROOT)} ({len(cases)} cases)")
             print(f"  {'':<10} {args.baseline[:12]:>22} {'this checkout':>22}")
-            rows = {name: promises(cases, replies_of(code, questions))
-                    for name, code in (("baseline", base), ("current", REPO_ROOT))}
+            rows = {
+                name: promises(cases, replies_of(code, questions))
+                for name, code in (("baseline", base), ("current", REPO_ROOT))
+            }
             for key in rows["current"]:
                 cells = []
                 for name in ("baseline", "current"):

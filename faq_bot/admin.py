@@ -65,8 +65,16 @@ def inbox_groups(store: EventStore, book: Any, *, days: int) -> list[InboxGroup]
 
 def feedback_rows(store: EventStore, *, days: int) -> list[dict[str, Any]]:
     since = datetime.now(UTC) - timedelta(days=days)
-    return [{"answer_id": row.answer_id, "helpful": row.helpful, "unhelpful": row.unhelpful, "votes": row.votes,
-             "helpful_ratio": round(row.helpful_ratio, 3)} for row in store.feedback(since=since)]
+    return [
+        {
+            "answer_id": row.answer_id,
+            "helpful": row.helpful,
+            "unhelpful": row.unhelpful,
+            "votes": row.votes,
+            "helpful_ratio": round(row.helpful_ratio, 3),
+        }
+        for row in store.feedback(since=since)
+    ]
 
 
 def stats(store: EventStore, *, days: int) -> dict[str, Any]:
@@ -107,5 +115,10 @@ def page() -> str:
     days = _days()
     store = _store()
     book = state_of(current_app).book
-    return render_template("admin.html", days=days, groups=inbox_groups(store, book, days=days),
-                           feedback=feedback_rows(store, days=days), stats=stats(store, days=days))
+    return render_template(
+        "admin.html",
+        days=days,
+        groups=inbox_groups(store, book, days=days),
+        feedback=feedback_rows(store, days=days),
+        stats=stats(store, days=days),
+    )

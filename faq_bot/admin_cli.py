@@ -28,8 +28,9 @@ def _service() -> Iterator[tuple[Any, Any]]:
 
 
 def _days_option(function: Any) -> Any:
-    return click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True,
-                        help="How many days back to look.")(function)
+    return click.option(
+        "--days", type=click.IntRange(1, 366), default=30, show_default=True, help="How many days back to look."
+    )(function)
 
 
 def _csv_option(function: Any) -> Any:
@@ -48,8 +49,9 @@ def inbox(days: int, as_csv: bool) -> None:
         writer.writerow(["group", "group_count", "wording", "wording_count", "nearest_id", "nearest_score"])
         for number, group in enumerate(groups, 1):
             for text, count in group.wordings.most_common():
-                writer.writerow([number, group.count, text, count, group.nearest_id or "",
-                                 f"{group.nearest_score:.1f}"])
+                writer.writerow(
+                    [number, group.count, text, count, group.nearest_id or "", f"{group.nearest_score:.1f}"]
+                )
         return
     if not groups:
         click.echo(f"No unanswered questions in the last {days} days.")
@@ -75,19 +77,33 @@ def report(days: int, as_csv: bool) -> None:
         writer = csv.writer(sys.stdout)
         writer.writerow(["section", "key", "route", "reason", "helpful", "unhelpful", "count", "helpful_ratio"])
         for row in feedback:
-            writer.writerow(["feedback", row["answer_id"], "", "", row["helpful"], row["unhelpful"], row["votes"],
-                             row["helpful_ratio"]])
+            writer.writerow(
+                [
+                    "feedback",
+                    row["answer_id"],
+                    "",
+                    "",
+                    row["helpful"],
+                    row["unhelpful"],
+                    row["votes"],
+                    row["helpful_ratio"],
+                ]
+            )
         for row in summary["daily"]:
             writer.writerow(["replies", row["day"], row["route"], row["reason"], "", "", row["count"], ""])
         return
     click.echo(f"Feedback per answer, worst first (last {days} days):")
     for row in feedback:
-        click.echo(f"  {row['answer_id']:<26} {row['helpful']:>4} helpful {row['unhelpful']:>4} not  "
-                   f"{100 * row['helpful_ratio']:5.1f}% helpful")
+        click.echo(
+            f"  {row['answer_id']:<26} {row['helpful']:>4} helpful {row['unhelpful']:>4} not  "
+            f"{100 * row['helpful_ratio']:5.1f}% helpful"
+        )
     if not feedback:
         click.echo("  no votes")
-    click.echo(f"\nReplies by route (last {days} days): "
-               + (", ".join(f"{route} {count}" for route, count in summary["replies_by_route"].items()) or "none"))
+    click.echo(
+        f"\nReplies by route (last {days} days): "
+        + (", ".join(f"{route} {count}" for route, count in summary["replies_by_route"].items()) or "none")
+    )
     for row in summary["daily"]:
         click.echo(f"  {row['day']}  {row['route']:<11} {row['reason']:<10} {row['count']:>6}")
 

@@ -68,8 +68,12 @@ def _record_reply(question: str, reply: Reply) -> None:
         note_reply(current_app, reply.route, reply.reason)
         nearest = reply.candidates[0].answer_id if reply.candidates else None
         events_of(current_app).record_reply(
-            route=reply.route, reason=reply.reason, question=question, nearest=nearest,
-            confidence=reply.confidence, suggestions=[s["id"] for s in reply.suggestions],
+            route=reply.route,
+            reason=reply.reason,
+            question=question,
+            nearest=nearest,
+            confidence=reply.confidence,
+            suggestions=[s["id"] for s in reply.suggestions],
             answers_version=reply.answers_version,
         )
     except Exception:

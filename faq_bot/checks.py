@@ -165,7 +165,8 @@ def confusion_problems(book: AnswerBook, thresholds: Thresholds = DEFAULT_THRESH
             close += [
                 (answer, text, line, best, rival)
                 for rival in candidates[1:]
-                if rival.score >= thresholds.clarify and rival.score >= best.score - thresholds.margin
+                if rival.score >= thresholds.clarify
+                and rival.score >= best.score - thresholds.margin
                 and clean(rival.matched) != clean(text)
             ]
     # Report each close pair once, at whichever of the two phrasings is written later
@@ -204,7 +205,7 @@ def regression_problems(book: AnswerBook, thresholds: Thresholds = DEFAULT_THRES
                 case.file,
                 case.line,
                 f"{kind} '{case.question}' expected {result.expected}, got {result.got}{wrong}",
-                "run: faq-bot ask --explain \"<the question>\" to see why",
+                'run: faq-bot ask --explain "<the question>" to see why',
             )
         )
     return problems

@@ -64,8 +64,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     folder = str(config["ANSWERS_DIR"])
     # Refuse to start on content that fails the full check, with the reasons; after start,
     # reload keeps the last good content instead (faq_bot/reload.py).
-    result = inspect_folder(folder, thresholds=Thresholds.from_config(config),
-                            review_months=int(config["REVIEW_MONTHS"]))
+    result = inspect_folder(
+        folder, thresholds=Thresholds.from_config(config), review_months=int(config["REVIEW_MONTHS"])
+    )
     if result.errors:
         for problem in result.errors:
             click.echo(format_problem(folder, problem), err=True)
@@ -94,9 +95,12 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the /api/ask body.")
-@click.option("--explain", is_flag=True,
-              help="Also show why: the route's reason, the safety rule, the top candidates, their scores and the "
-                   "phrasing each matched (with its file and line).")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also show why: the route's reason, the safety rule, the top candidates, their scores and the "
+    "phrasing each matched (with its file and line).",
+)
 def ask(question: str, as_json: bool, explain: bool) -> None:
     """Answer one question as the service would."""
     config = _config()
@@ -107,8 +111,10 @@ def ask(question: str, as_json: bool, explain: bool) -> None:
     if as_json:
         click.echo(json.dumps(reply.body(), ensure_ascii=False))
         return
-    click.echo(f"route: {reply.route} ({reply.reason}), confidence {reply.confidence:.1f}% "
-               "(the calibrated chance that the first answer is right)")
+    click.echo(
+        f"route: {reply.route} ({reply.reason}), confidence {reply.confidence:.1f}% "
+        "(the calibrated chance that the first answer is right)"
+    )
     if reply.answer:
         click.echo(f"answer: {reply.answer['id']}: {reply.answer['question']}")
     click.echo(reply.message)
@@ -129,8 +135,10 @@ def ask(question: str, as_json: bool, explain: bool) -> None:
             click.echo(f"     matched: {candidate.matched!r} ({_shown_path(folder, answer.file)}:{where})")
         if not reply.candidates:
             click.echo("  none: no word of the question is in any answer")
-        click.echo("tip: to send questions like this to an answer, add the wording as an alternate under it, "
-                   "then run faq-bot check")
+        click.echo(
+            "tip: to send questions like this to an answer, add the wording as an alternate under it, "
+            "then run faq-bot check"
+        )
 
 
 def explain_route(reply: Reply, thresholds: Thresholds) -> str:
@@ -142,9 +150,11 @@ def explain_route(reply: Reply, thresholds: Thresholds) -> str:
     if reply.route == "answer":
         return f"{chance}, at or above ANSWER_THRESHOLD {thresholds.answer:g}"
     if reply.route == "clarify":
-        return (f"{chance}: below ANSWER_THRESHOLD {thresholds.answer:g} but at or above CLARIFY_THRESHOLD "
-                f"{thresholds.clarify:g}, so the best two, and up to four within AMBIGUITY_MARGIN "
-                f"{thresholds.margin:g} points of the best score, are offered")
+        return (
+            f"{chance}: below ANSWER_THRESHOLD {thresholds.answer:g} but at or above CLARIFY_THRESHOLD "
+            f"{thresholds.clarify:g}, so the best two, and up to four within AMBIGUITY_MARGIN "
+            f"{thresholds.margin:g} points of the best score, are offered"
+        )
     if not reply.candidates:
         return "no answer shares a word with the question"
     return f"{chance}, below CLARIFY_THRESHOLD {thresholds.clarify:g}"
@@ -166,10 +176,20 @@ def format_problem(folder: str, problem: ContentProblem) -> str:
 @main.command()
 @click.argument("folder", required=False, type=click.Path(file_okay=False))
 @click.option("--strict", is_flag=True, help="Treat warnings (such as overdue reviews) as errors.")
-@click.option("--format", "output", type=click.Choice(["human", "json"]), default="human", show_default=True,
-              help="human: FILE:LINE: level: message lines; json: one object for tools.")
-@click.option("--required-ids/--no-required-ids", default=True, show_default=True,
-              help="Require the answer ids of CONTRACT.md (turn off for small test folders).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="human: FILE:LINE: level: message lines; json: one object for tools.",
+)
+@click.option(
+    "--required-ids/--no-required-ids",
+    default=True,
+    show_default=True,
+    help="Require the answer ids of CONTRACT.md (turn off for small test folders).",
+)
 def check(folder: str | None, strict: bool, output: str, required_ids: bool) -> None:
     """Validate a content folder; print each problem as FILE:LINE: level: message (hint: ...).
 
@@ -186,19 +206,25 @@ def check(folder: str | None, strict: bool, output: str, required_ids: bool) -> 
     failed = result.failed(strict=strict)
     book = result.book
     if output == "json":
-        click.echo(json.dumps({
-            "folder": folder,
-            "ok": not failed,
-            "strict": strict,
-            "errors": len(result.errors),
-            "warnings": len(result.warnings),
-            "answers": len(book.published) if book else None,
-            "cases": len(book.cases) if book else None,
-            "answers_version": book.version if book else None,
-            "problems": [
-                dict(problem.as_dict(), path=_shown_path(folder, problem.file)) for problem in result.problems
-            ],
-        }, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "folder": folder,
+                    "ok": not failed,
+                    "strict": strict,
+                    "errors": len(result.errors),
+                    "warnings": len(result.warnings),
+                    "answers": len(book.published) if book else None,
+                    "cases": len(book.cases) if book else None,
+                    "answers_version": book.version if book else None,
+                    "problems": [
+                        dict(problem.as_dict(), path=_shown_path(folder, problem.file)) for problem in result.problems
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for problem in result.problems:
             click.echo(format_problem(folder, problem))
@@ -221,18 +247,24 @@ def reload(folder: str | None) -> None:
     """
     config = _config()
     folder = folder or str(config["ANSWERS_DIR"])
-    result = inspect_folder(folder, thresholds=Thresholds.from_config(config),
-                            review_months=int(config["REVIEW_MONTHS"]))
+    result = inspect_folder(
+        folder, thresholds=Thresholds.from_config(config), review_months=int(config["REVIEW_MONTHS"])
+    )
     for problem in result.errors:
         click.echo(format_problem(folder, problem))
     request_reload(folder)
     interval = float(config["RELOAD_INTERVAL"])
     if result.book is None:
-        click.echo(f"FAILED: {len(result.errors)} error(s): the service keeps serving its last good content "
-                   "(see /readyz 'reload')", err=True)
+        click.echo(
+            f"FAILED: {len(result.errors)} error(s): the service keeps serving its last good content "
+            "(see /readyz 'reload')",
+            err=True,
+        )
         sys.exit(1)
-    click.echo(f"ok: answers_version {result.book.version} ({len(result.book.published)} answers, "
-               f"{len(result.warnings)} warning(s))")
+    click.echo(
+        f"ok: answers_version {result.book.version} ({len(result.book.published)} answers, "
+        f"{len(result.warnings)} warning(s))"
+    )
     if interval > 0:
         click.echo(f"running workers load it within RELOAD_INTERVAL ({interval:g} s); /readyz shows the version")
     else:
@@ -291,8 +323,10 @@ def _print_report(name: str, report: Any, show_failures: bool) -> None:
         click.echo("\nfailures:")
         for result in report.failures:
             flag = " UNSAFE" if result.unsafe else " SAFETY" if result.safety_failure else ""
-            click.echo(f"  {result.case.file}:{result.case.line}:{flag} {result.case.question!r}: "
-                       f"expected {result.expected}, got {result.got}")
+            click.echo(
+                f"  {result.case.file}:{result.case.line}:{flag} {result.case.question!r}: "
+                f"expected {result.expected}, got {result.got}"
+            )
     click.echo("")
 
 

@@ -64,8 +64,9 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
-def fit(rows: Sequence[Sequence[float]], right: Sequence[bool], *, l2: float = 1.0,
-        iterations: int = 50) -> Calibration:
+def fit(
+    rows: Sequence[Sequence[float]], right: Sequence[bool], *, l2: float = 1.0, iterations: int = 50
+) -> Calibration:
     """Fit the weights by Newton's method on the log-likelihood with an L2 penalty (not on the intercept)."""
     x = np.column_stack([np.ones(len(rows)), np.asarray(rows, dtype=float)])
     y = np.asarray(right, dtype=float)
@@ -84,6 +85,4 @@ def fit(rows: Sequence[Sequence[float]], right: Sequence[bool], *, l2: float = 1
 
 
 # Fitted by benchmarks/calibrate.py (calibration and dev batches) with the shipped content.
-DEFAULT_CALIBRATION = Calibration(
-    -6.5423, (10.8049, 24.8614, -0.0921, -1.6916, -4.1271, 6.0107, -1.3063, -4.78)
-)
+DEFAULT_CALIBRATION = Calibration(-6.5423, (10.8049, 24.8614, -0.0921, -1.6916, -4.1271, 6.0107, -1.3063, -4.78))

@@ -80,6 +80,7 @@ def whole_words(regex: str) -> list[str]:
     class or a repeat ("slurr(ed|ing)", "droop\\w*", "pains?"). Misspellings are read as these."""
     return _WHOLE_WORD.findall(_ESCAPE.sub(" ", regex))
 
+
 @dataclass(frozen=True)
 class Answer:
     """One vetted answer and everything needed to find and show it."""
@@ -176,7 +177,8 @@ def yaml_files(folder: str) -> list[str]:
     return sorted(
         name
         for name in os.listdir(folder)
-        if name.endswith((".yaml", ".yml")) and not name.startswith((".", "_"))
+        if name.endswith((".yaml", ".yml"))
+        and not name.startswith((".", "_"))
         and os.path.isfile(os.path.join(folder, name))
     )
 
@@ -410,12 +412,18 @@ class _FolderReader:
             if text:
                 self._patient_texts.append((self.file, "message", table[key], text))
         self._concepts = self._read_concepts(root.get("concepts", YamlMap()), root.key_lines.get("concepts", root.line))
-        personal = self._patterns(root.get("personal", YamlList()), root.key_lines.get("personal", root.line),
-                                  on_questions=True)
+        personal = self._patterns(
+            root.get("personal", YamlList()), root.key_lines.get("personal", root.line), on_questions=True
+        )
         rules = {
             # Out-of-scope rules are optional; emergency and clinical rules are not.
-            kind: tuple(self._rules(root.get(kind, YamlList() if kind == OUT_OF_SCOPE else None), kind,
-                                    root.key_lines.get(kind, root.line)))
+            kind: tuple(
+                self._rules(
+                    root.get(kind, YamlList() if kind == OUT_OF_SCOPE else None),
+                    kind,
+                    root.key_lines.get(kind, root.line),
+                )
+            )
             for kind in (EMERGENCY, CLINICAL, OUT_OF_SCOPE)
         }
         return SafetyRules(rules[EMERGENCY], rules[CLINICAL], messages, rules[OUT_OF_SCOPE], synonyms, personal)
@@ -452,8 +460,9 @@ class _FolderReader:
             entry = self._mapping(item, f"each {kind} rule", line)
             if entry is None:
                 continue
-            self._known_keys(entry, ("rule", "sign", "patterns", "words", "also", "unless", "message", "examples"),
-                             f"a {kind} rule")
+            self._known_keys(
+                entry, ("rule", "sign", "patterns", "words", "also", "unless", "message", "examples"), f"a {kind} rule"
+            )
             name = self._text(entry.get("rule"), "rule name", entry.line) or "?"
             if name in names:
                 self.problem(entry.line, f"duplicate rule name '{name}'")
@@ -478,12 +487,24 @@ class _FolderReader:
             examples = tuple(self._text_list(entry["examples"], "examples", entry.line)) if "examples" in entry else ()
             if examples:
                 self._examples += [(kind, str(item), line_of(item, entry.line)) for item in entry["examples"]]
-            rules.append(SafetyRule(name, kind, patterns, unless, also, message or "", sign or "", examples,
-                                    tuple(dict.fromkeys(self._vocabulary))))
+            rules.append(
+                SafetyRule(
+                    name,
+                    kind,
+                    patterns,
+                    unless,
+                    also,
+                    message or "",
+                    sign or "",
+                    examples,
+                    tuple(dict.fromkeys(self._vocabulary)),
+                )
+            )
         return rules
 
-    def _patterns(self, value: Any, line: int, *, flags: int = 0,
-                  on_questions: bool = False) -> tuple[re.Pattern[str], ...]:
+    def _patterns(
+        self, value: Any, line: int, *, flags: int = 0, on_questions: bool = False
+    ) -> tuple[re.Pattern[str], ...]:
         """Compile a list of patterns. ``on_questions``: they are searched in cleaned questions, so a
         character cleaning always removes (capitals, punctuation, apostrophes) is flagged."""
         compiled = []
@@ -518,6 +539,7 @@ class _FolderReader:
 
     def _expand(self, text: str, line: int) -> str | None:
         """A safety pattern with its concepts ({name}) written out and 'A ~ B' as A and B near each other."""
+
         def concept(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in self._concepts:
@@ -531,8 +553,11 @@ class _FolderReader:
         expanded = _CONCEPT_REFERENCE.sub(concept, text)
         for name in unknown:
             close = difflib.get_close_matches(name, list(self._concepts), n=1, cutoff=0.6)
-            self.problem(line, f"pattern {text!r} names unknown concept '{name}'",
-                         f"did you mean '{close[0]}'?" if close else "add it under 'concepts:' first")
+            self.problem(
+                line,
+                f"pattern {text!r} names unknown concept '{name}'",
+                f"did you mean '{close[0]}'?" if close else "add it under 'concepts:' first",
+            )
         if unknown:
             return None
         parts = expanded.split(" ~ ")
@@ -566,8 +591,10 @@ class _FolderReader:
             if "fields" in entry:
                 fields = tuple(self._text_list(entry["fields"], "fields", entry.line))
             for unknown in set(fields) - set(PATIENT_FIELDS):
-                self.problem(line_of(entry["fields"], entry.line), f"fields: '{unknown}' is not one of "
-                             + ", ".join(PATIENT_FIELDS))
+                self.problem(
+                    line_of(entry["fields"], entry.line),
+                    f"fields: '{unknown}' is not one of " + ", ".join(PATIENT_FIELDS),
+                )
             if name is None:
                 continue
             if any(rule.name == name for rule in rules):
@@ -593,8 +620,10 @@ class _FolderReader:
                 if phrase:
                     allow.append(Allowance(phrase_pattern(phrase), only))
             else:
-                allow.extend(Allowance(pattern, only) for pattern in
-                             self._patterns(YamlList([entry["pattern"]]), entry.line, flags=re.IGNORECASE))
+                allow.extend(
+                    Allowance(pattern, only)
+                    for pattern in self._patterns(YamlList([entry["pattern"]]), entry.line, flags=re.IGNORECASE)
+                )
         return ComplianceRules(tuple(rules), tuple(allow))
 
     def _lint(self, compliance: ComplianceRules) -> None:
@@ -603,8 +632,11 @@ class _FolderReader:
             self.file = file
             for hit in compliance.hits(text, kind):
                 line = self._locate(file, line_of(value), hit.text)
-                self.problem(line, f"{hit.rule.about} in the {kind}: '{hit.text}' (compliance rule '{hit.rule.name}')",
-                             hit.rule.hint)
+                self.problem(
+                    line,
+                    f"{hit.rule.about} in the {kind}: '{hit.text}' (compliance rule '{hit.rule.name}')",
+                    hit.rule.hint,
+                )
 
     def _locate(self, file: str, start: int, words: str) -> int:
         """The line, from ``start`` on, where ``words`` are written; ``start`` if not found."""
@@ -652,7 +684,8 @@ class _FolderReader:
         missing = [key for key in REQUIRED_ANSWER_FIELDS if key not in entry]
         misspelt = {
             close
-            for key in entry.key_lines if key not in ANSWER_FIELDS
+            for key in entry.key_lines
+            if key not in ANSWER_FIELDS
             for close in difflib.get_close_matches(key, list(ANSWER_FIELDS), n=1, cutoff=0.6)
         }
         for key in missing:
@@ -682,12 +715,18 @@ class _FolderReader:
             self.problem(line_of(entry.get("caveat"), entry.line), f"caveat '{caveat}' must be true or false")
         reviewed_on = fields["reviewed_on"]
         if reviewed_on is not None and reviewed_on > dt.date.today():
-            self.problem(entry["reviewed_on"].line, f"reviewed_on {reviewed_on} is in the future",
-                         "write the date the clinician actually reviewed it")
+            self.problem(
+                entry["reviewed_on"].line,
+                f"reviewed_on {reviewed_on} is in the future",
+                "write the date the clinician actually reviewed it",
+            )
             fields["reviewed_on"] = None
         elif reviewed_on is not None and review_due is not None and review_due <= reviewed_on:
-            self.problem(entry["review_due"].line, f"review_due {review_due} is not after reviewed_on {reviewed_on}",
-                         "review_due is the date of the next review")
+            self.problem(
+                entry["review_due"].line,
+                f"review_due {review_due} is not after reviewed_on {reviewed_on}",
+                "review_due is the date of the next review",
+            )
             review_due = None
             fields["reviewed_on"] = None
         for key in ("question", "answer"):
@@ -701,8 +740,9 @@ class _FolderReader:
         if source is not None and source not in sections:
             close = difflib.get_close_matches(source, list(sections), n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'?" if close else "use a section name from sources.yaml"
-            self.problem(line_of(entry["source"], entry.line),
-                         f"source '{source}' is not a section of the source document", hint)
+            self.problem(
+                line_of(entry["source"], entry.line), f"source '{source}' is not a section of the source document", hint
+            )
             fields["source"] = None
         if answer_id is None or missing or any(fields[key] is None for key in fields) or status not in STATUSES:
             return
@@ -731,9 +771,11 @@ class _FolderReader:
             for related in answer.related:
                 if related not in answers:
                     close = difflib.get_close_matches(related, list(answers), n=1, cutoff=0.6)
-                    self.problem(self._related_lines.get(answer.id, answer.line),
-                                 f"related id '{related}' does not exist",
-                                 f"did you mean '{close[0]}'?" if close else "use the id of another answer")
+                    self.problem(
+                        self._related_lines.get(answer.id, answer.line),
+                        f"related id '{related}' does not exist",
+                        f"did you mean '{close[0]}'?" if close else "use the id of another answer",
+                    )
             lines = answer.field_lines
             located = [(answer.question, lines.get("question", answer.line))] + [
                 (text, lines.get(f"alternates.{index}", answer.line)) for index, text in enumerate(answer.alternates)
@@ -742,11 +784,18 @@ class _FolderReader:
                 key = clean(text)
                 owner = phrasing_owner.get(key)
                 if owner and owner[0] != answer.id:
-                    self.problem(line, f"phrasing '{text}' is also under '{owner[0]}' ({owner[1]}:{owner[2]})",
-                                 "keep each phrasing under one answer")
+                    self.problem(
+                        line,
+                        f"phrasing '{text}' is also under '{owner[0]}' ({owner[1]}:{owner[2]})",
+                        "keep each phrasing under one answer",
+                    )
                 elif owner and owner[2] != line:
-                    self.problem(line, f"phrasing '{text}' is written twice under '{answer.id}' (also line {owner[2]})",
-                                 "delete one of them", "warning")
+                    self.problem(
+                        line,
+                        f"phrasing '{text}' is written twice under '{answer.id}' (also line {owner[2]})",
+                        "delete one of them",
+                        "warning",
+                    )
                 phrasing_owner.setdefault(key, (answer.id, answer.file, line))
         for required in required_ids:
             if required not in answers or answers[required].status != "published":
@@ -755,10 +804,15 @@ class _FolderReader:
 
     def _example_cases(self) -> list[Case]:
         """The safety rules' examples as regression cases: each must get its rule's route."""
-        routes = {EMERGENCY: ("emergency", None), CLINICAL: ("specialist", "clinical"),
-                  OUT_OF_SCOPE: ("specialist", "unmatched")}
-        return [Case(question, routes[kind][0], reason=routes[kind][1], file=SAFETY_FILE, line=line)
-                for kind, question, line in self._examples]
+        routes = {
+            EMERGENCY: ("emergency", None),
+            CLINICAL: ("specialist", "clinical"),
+            OUT_OF_SCOPE: ("specialist", "unmatched"),
+        }
+        return [
+            Case(question, routes[kind][0], reason=routes[kind][1], file=SAFETY_FILE, line=line)
+            for kind, question, line in self._examples
+        ]
 
     def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
         self.file = name
@@ -796,8 +850,11 @@ def read_cases_document(
         unknown = [key for key in item.key_lines if key not in case_fields]
         for key in unknown:
             close = difflib.get_close_matches(key, case_fields, n=1, cutoff=0.6)
-            problem(item.key_lines[key], f"unknown field '{key}' in a case",
-                    f"did you mean '{close[0]}'?" if close else "use " + ", ".join(case_fields))
+            problem(
+                item.key_lines[key],
+                f"unknown field '{key}' in a case",
+                f"did you mean '{close[0]}'?" if close else "use " + ", ".join(case_fields),
+            )
         if unknown:
             continue  # what the case expects is unclear until the field is fixed
         question = item.get("question")

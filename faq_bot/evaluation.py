@@ -98,21 +98,30 @@ class EvaluationReport:
         * answerable helpful: the right answer given, or offered among the "did you mean" choices;
         * wrong answers: any answer given where none should be, or the wrong one (met = none of those).
         """
+
         def count(cases: list[CaseResult], met: Any) -> tuple[int, int]:
             return sum(1 for result in cases if met(result)), len(cases)
 
         emergency = [r for r in self.results if r.case.route == "emergency"]
         clinical = [r for r in self.results if r.case.reason == "clinical"]
-        off_topic = [r for r in self.results if not r.case.answer_id and r.case.route == "specialist"
-                     and r.case.reason != "clinical"]
+        off_topic = [
+            r
+            for r in self.results
+            if not r.case.answer_id and r.case.route == "specialist" and r.case.reason != "clinical"
+        ]
         answerable = [r for r in self.results if r.case.answer_id]
         return {
             "emergency": count(emergency, lambda r: r.reply.route == "emergency"),
             "clinical to specialist": count(clinical, lambda r: r.reply.route in ("specialist", "emergency")),
             "off-topic not answered": count(off_topic, lambda r: r.reply.route != "answer"),
             "answerable strict": count(answerable, lambda r: _answered(r) == r.case.answer_id),
-            "answerable helpful": count(answerable, lambda r: _answered(r) == r.case.answer_id or (
-                r.reply.route == "clarify" and r.case.answer_id in {s["id"] for s in r.reply.suggestions})),
+            "answerable helpful": count(
+                answerable,
+                lambda r: (
+                    _answered(r) == r.case.answer_id
+                    or (r.reply.route == "clarify" and r.case.answer_id in {s["id"] for s in r.reply.suggestions})
+                ),
+            ),
             "no wrong answer": count(self.results, lambda r: not r.unsafe),
         }
 

@@ -67,6 +67,8 @@ MAX_RETRY_WAIT_SECONDS = 5.0
 
 metadata = MetaData()
 schema_table = Table("faq_bot_schema", metadata, Column("version", Integer, nullable=False))
+
+
 def _event_columns(*, version: int) -> list[Column[Any]]:
     columns: list[Column[Any]] = [
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -151,14 +153,15 @@ os.register_at_fork(after_in_child=_forget_pooled_connections)
 def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
     """An engine that fails fast when the database is away and keeps SQLite transactional."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         # Connections are kept (a pool, not one per transaction): closing the last connection
         # to a WAL database checkpoints and deletes its log, which would cost a sync per batch.
-        engine = create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=4,
-                               connect_args={"timeout": connect_timeout})
+        engine = create_engine(
+            url, poolclass=QueuePool, pool_size=2, max_overflow=4, connect_args={"timeout": connect_timeout}
+        )
         _POOLED_ENGINES.add(engine)  # a forked child drops them (see _forget_pooled_connections)
 
         @event.listens_for(engine, "connect")
@@ -176,8 +179,14 @@ def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2, pool_timeout=connect_timeout,
-                         connect_args={"connect_timeout": connect_timeout})
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=2,
+        pool_timeout=connect_timeout,
+        connect_args={"connect_timeout": connect_timeout},
+    )
 
 
 def _is_outage(error: Exception) -> bool:
@@ -281,12 +290,31 @@ class EventStore:
 
     # -- recording (request threads: never blocks, never raises) ---------------------
 
-    def record_reply(self, *, route: str, reason: str, question: str, nearest: str | None = None,
-                     confidence: float = 0.0, suggestions: Iterable[str] = (), answers_version: str = "") -> None:
+    def record_reply(
+        self,
+        *,
+        route: str,
+        reason: str,
+        question: str,
+        nearest: str | None = None,
+        confidence: float = 0.0,
+        suggestions: Iterable[str] = (),
+        answers_version: str = "",
+    ) -> None:
         """Count a reply; keep the (redacted) question only for specialist and clarify replies."""
         keep = route in STORED_ROUTES
-        self._put(_Reply(self.clock(), route, reason, question if keep else None, nearest if keep else None,
-                         float(confidence), tuple(suggestions) if keep else (), answers_version))
+        self._put(
+            _Reply(
+                self.clock(),
+                route,
+                reason,
+                question if keep else None,
+                nearest if keep else None,
+                float(confidence),
+                tuple(suggestions) if keep else (),
+                answers_version,
+            )
+        )
 
     def record_pick(self, question: str, answer_id: str | None) -> None:
         """Record which suggestion a patient picked after a clarify (None: none of these)."""
@@ -313,8 +341,13 @@ class EventStore:
 
     def status(self) -> dict[str, Any]:
         """Counters for /readyz and the metrics; ``retrying``: the database is refusing writes right now."""
-        return {"backend": self.backend, "written": self.written, "dropped": self.dropped, "queued": self.queued,
-                "retrying": self.failing_since is not None}
+        return {
+            "backend": self.backend,
+            "written": self.written,
+            "dropped": self.dropped,
+            "queued": self.queued,
+            "retrying": self.failing_since is not None,
+        }
 
     # -- the writer thread -------------------------------------------------------------
 
@@ -382,8 +415,9 @@ class EventStore:
         now = time.monotonic()
         if self.failing_since is None:
             self.failing_since = now
-            log.warning("events database refused a batch (%s); retrying for %g s",
-                        type(error).__name__, self.retry_seconds)
+            log.warning(
+                "events database refused a batch (%s); retrying for %g s", type(error).__name__, self.retry_seconds
+            )
         if now - self.failing_since + wait > self.retry_seconds or self._stopping.is_set():
             return False
         return not self._stopping.wait(wait)
@@ -438,18 +472,47 @@ class EventStore:
             if isinstance(item, _Reply):
                 counts[(item.at.date(), item.route, item.reason)] += 1
                 if item.question is not None:
-                    rows.append({"created_at": item.at, "kind": item.route, "reason": item.reason,
-                                 "text": redact(item.question), "answer_id": item.nearest,
-                                 "confidence": round(item.confidence, 2), "answers_version": item.answers_version,
-                                 "suggestions": ",".join(item.suggestions) or None, "helpful": None})
+                    rows.append(
+                        {
+                            "created_at": item.at,
+                            "kind": item.route,
+                            "reason": item.reason,
+                            "text": redact(item.question),
+                            "answer_id": item.nearest,
+                            "confidence": round(item.confidence, 2),
+                            "answers_version": item.answers_version,
+                            "suggestions": ",".join(item.suggestions) or None,
+                            "helpful": None,
+                        }
+                    )
             elif isinstance(item, _Picked):
-                rows.append({"created_at": item.at, "kind": "picked", "reason": None, "text": redact(item.question),
-                             "answer_id": item.answer_id, "confidence": None, "answers_version": None,
-                             "suggestions": None, "helpful": None})
+                rows.append(
+                    {
+                        "created_at": item.at,
+                        "kind": "picked",
+                        "reason": None,
+                        "text": redact(item.question),
+                        "answer_id": item.answer_id,
+                        "confidence": None,
+                        "answers_version": None,
+                        "suggestions": None,
+                        "helpful": None,
+                    }
+                )
             else:
-                rows.append({"created_at": item.at, "kind": "feedback", "reason": None, "text": None,
-                             "answer_id": item.answer_id, "helpful": item.helpful, "confidence": None,
-                             "answers_version": None, "suggestions": None})
+                rows.append(
+                    {
+                        "created_at": item.at,
+                        "kind": "feedback",
+                        "reason": None,
+                        "text": None,
+                        "answer_id": item.answer_id,
+                        "helpful": item.helpful,
+                        "confidence": None,
+                        "answers_version": None,
+                        "suggestions": None,
+                    }
+                )
         with self.engine.begin() as connection:
             if rows:
                 connection.execute(insert(events_table), rows)
@@ -469,8 +532,13 @@ class EventStore:
                 index_elements=[table.c.day, table.c.route, table.c.reason],
                 set_={"count": table.c.count + statement.excluded.count},
             )
-        connection.execute(self._count_upsert, [{"day": day, "route": route, "reason": reason, "count": count}
-                                                for (day, route, reason), count in counts.items()])
+        connection.execute(
+            self._count_upsert,
+            [
+                {"day": day, "route": route, "reason": reason, "count": count}
+                for (day, route, reason), count in counts.items()
+            ],
+        )
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete events older than the retention period; return how many went."""
@@ -483,9 +551,14 @@ class EventStore:
 
     # -- reading (admin and CLI) --------------------------------------------------------
 
-    def questions(self, *, kinds: Iterable[str] = ("specialist", "clarify", "picked"),
-                  reasons: Iterable[str | None] | None = None, since: datetime | None = None,
-                  limit: int = 5000) -> list[StoredQuestion]:
+    def questions(
+        self,
+        *,
+        kinds: Iterable[str] = ("specialist", "clarify", "picked"),
+        reasons: Iterable[str | None] | None = None,
+        since: datetime | None = None,
+        limit: int = 5000,
+    ) -> list[StoredQuestion]:
         """Stored (redacted) questions, newest first."""
         self.ensure_schema()
         table = events_table
@@ -497,8 +570,15 @@ class EventStore:
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
         return [
-            StoredQuestion(row["created_at"], row["kind"], row["reason"], row["text"], row["answer_id"],
-                           row["confidence"], tuple(filter(None, (row["suggestions"] or "").split(","))))
+            StoredQuestion(
+                row["created_at"],
+                row["kind"],
+                row["reason"],
+                row["text"],
+                row["answer_id"],
+                row["confidence"],
+                tuple(filter(None, (row["suggestions"] or "").split(","))),
+            )
             for row in rows
             if wanted is None or row["reason"] in wanted or row["kind"] == "picked"
         ]
@@ -508,14 +588,18 @@ class EventStore:
         self.ensure_schema()
         table = events_table
         helpful = func.sum(func.cast(table.c.helpful, Integer))
-        query = (select(table.c.answer_id, helpful.label("helpful"), func.count().label("votes"))
-                 .where(table.c.kind == "feedback").group_by(table.c.answer_id))
+        query = (
+            select(table.c.answer_id, helpful.label("helpful"), func.count().label("votes"))
+            .where(table.c.kind == "feedback")
+            .group_by(table.c.answer_id)
+        )
         if since is not None:
             query = query.where(table.c.created_at >= since)
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        result = [FeedbackRow(row.answer_id, int(row.helpful or 0), int(row.votes) - int(row.helpful or 0))
-                  for row in rows]
+        result = [
+            FeedbackRow(row.answer_id, int(row.helpful or 0), int(row.votes) - int(row.helpful or 0)) for row in rows
+        ]
         return sorted(result, key=lambda row: (row.helpful_ratio, -row.votes, row.answer_id))
 
     def daily_replies(self, *, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
@@ -523,9 +607,10 @@ class EventStore:
         self.ensure_schema()
         table = reply_counts_table
         first = (today or self.clock().date()) - timedelta(days=days - 1)
-        query = (select(table).where(table.c.day >= first)
-                 .order_by(table.c.day, table.c.route, table.c.reason))
+        query = select(table).where(table.c.day >= first).order_by(table.c.day, table.c.route, table.c.reason)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
-        return [{"day": row["day"].isoformat(), "route": row["route"], "reason": row["reason"], "count": row["count"]}
-                for row in rows]
+        return [
+            {"day": row["day"].isoformat(), "route": row["route"], "reason": row["reason"], "count": row["count"]}
+            for row in rows
+        ]

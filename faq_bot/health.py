@@ -23,8 +23,11 @@ def readyz() -> tuple[Response, int]:
     state = state_of(current_app)
     if state.book is None:
         return jsonify({"status": "starting"}), 503
-    body: dict[str, Any] = {"status": "ready", "answers": len(state.book.published),
-                            "answers_version": state.book.version}
+    body: dict[str, Any] = {
+        "status": "ready",
+        "answers": len(state.book.published),
+        "answers_version": state.book.version,
+    }
     if state.events is not None:
         body["events"] = state.events.status()  # written / dropped / queued: a database outage shows here
     if state.reloader is not None:

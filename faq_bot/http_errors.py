@@ -44,8 +44,9 @@ def question_error(error: QuestionError) -> tuple[Response, int]:
 
 def rate_limited(error: RateLimitExceeded) -> tuple[Response, int]:
     operations_of(current_app).rate_limited.labels(request.endpoint or "none").inc()
-    return error_response(429, "rate-limited",
-                          f"Too many requests ({error.description}). Please wait a moment and try again.")
+    return error_response(
+        429, "rate-limited", f"Too many requests ({error.description}). Please wait a moment and try again."
+    )
 
 
 def http_error(error: HTTPException) -> tuple[Response, int]:

@@ -21,21 +21,24 @@ from faq_bot.text import STOP_WORDS, normalise, stem
 
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 # Words that carry no topic in a patient's question, on top of the matcher's stop words.
-_FILLER = frozenset(stem(word) for word in """
+_FILLER = frozenset(
+    stem(word)
+    for word in """
     please thanks hello hi ok okay yes no will help helps cannabis medical medicinal what how when where which
     who why whats does do did can could i you your my me is it its be there go going way thing things lot
-    multiple sclerosis ms one get take work works working call ring contact back number email """.split())
+    multiple sclerosis ms one get take work works working call ring contact back number email """.split()
+)
 _STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS) | _FILLER
 
 # Everyday words for the same practical concern, so "is it expensive" meets "how much will
 # I pay". Clinical synonyms come from answers/synonyms.yaml through ``normalise``.
 CONCEPTS: dict[str, str] = {
     "cost": "cost costs price prices priced fee fees pay paying paid expensive afford affordable cheap money charge "
-            "charges much",
+    "charges much",
     "parking": "park parking car cars",
     "opening": "open opening hours close closing weekend weekends saturday saturdays sunday weekday weekdays",
     "travel": "holiday holidays abroad fly flying flight flights plane travel travelling traveling airport spain "
-              "france",
+    "france",
     "drugtest": "drug drugs test testing tested screen urine employer workplace job",
     "grow": "grow growing grown plant plants homegrow",
     "shop": "shop shops buy bought online street barrett",
@@ -112,8 +115,9 @@ class InboxGroup:
             "wordings": [{"text": text, "count": count} for text, count in self.wordings.most_common()],
             "reasons": dict(self.reasons),
             "picked": dict(self.picked),
-            "nearest": None if self.nearest_id is None else {
-                "id": self.nearest_id, "question": self.nearest_question, "score": round(self.nearest_score, 1)},
+            "nearest": None
+            if self.nearest_id is None
+            else {"id": self.nearest_id, "question": self.nearest_question, "score": round(self.nearest_score, 1)},
             "yaml": self.yaml_snippet(),
         }
 
@@ -173,7 +177,7 @@ def group_questions(
             candidates = book.engine.rank(text, limit=5)
             for candidate in candidates:
                 # squared: one strong match outweighs several weak ones
-                votes[candidate.answer_id] = votes.get(candidate.answer_id, 0.0) + candidate.score ** 2 * count
+                votes[candidate.answer_id] = votes.get(candidate.answer_id, 0.0) + candidate.score**2 * count
             if candidates:
                 chance = calibration.chance(candidates, len(text.split()))
                 chances[candidates[0].answer_id] = chances.get(candidates[0].answer_id, 0.0) + chance * count

@@ -248,7 +248,8 @@ class MatchEngine:
         self._completion_counts = word_counts
         ahead, used = _work_out_ahead(
             sorted(word_counts, key=lambda word: (-word_counts[word], word)),
-            lambda word: self._work_out_gram_part(word, merged=True), share // 2,
+            lambda word: self._work_out_gram_part(word, merged=True),
+            share // 2,
         )
         self._gram_parts = _Memo(share - used, ahead)
 
@@ -285,7 +286,9 @@ class MatchEngine:
             self._gram_span[gram] = (end, end + len(rows))
             end += len(rows)
         self._gram_rows = np.fromiter(
-            (row for rows, _ in postings.values() for row in rows), dtype=self._row_type, count=end,
+            (row for rows, _ in postings.values() for row in rows),
+            dtype=self._row_type,
+            count=end,
         )
         self._gram_weights = np.fromiter(
             (weight for _, weights in postings.values() for weight in weights), dtype=np.float64, count=end
@@ -321,8 +324,7 @@ class MatchEngine:
             found_rows, found_weights = reached, summed[reached]
         else:  # postings end to end: the question's one sum adds up each phrasing's entries
             found_rows, found_weights = np.concatenate(rows), np.concatenate(weights)
-        return _GramPart(gram_keys, gram_values, (found_rows + self._trigrams_at).astype(self._row_type),
-                         found_weights)
+        return _GramPart(gram_keys, gram_values, (found_rows + self._trigrams_at).astype(self._row_type), found_weights)
 
     @staticmethod
     def _trigram_norm(parts: Sequence[_GramPart]) -> float:
@@ -357,8 +359,11 @@ class MatchEngine:
             weight = self._unknown_idf * (self.weights.stop_word if token in STOP_STEMS else 1.0)
             return _WordPart(weight, self._no_rows.astype(self._row_type), self._no_values)
         weight = max(float(token_weight[index]) for index in expansions)
-        present = [(index, credit, self._phrasing_postings[index])
-                   for index, credit in expansions.items() if index in self._phrasing_postings]
+        present = [
+            (index, credit, self._phrasing_postings[index])
+            for index, credit in expansions.items()
+            if index in self._phrasing_postings
+        ]
         if not present:
             rows, question_side, phrasing_side = self._no_rows, self._no_values, self._no_values
         elif len(present) == 1:
@@ -411,8 +416,15 @@ class MatchEngine:
                     found[index] = credit
         return found
 
-    def rank(self, question: str, *, limit: int = 5, score_cutoff: float = 0.0,
-             cleaned: str | None = None, with_synonyms: str | None = None) -> list[Candidate]:
+    def rank(
+        self,
+        question: str,
+        *,
+        limit: int = 5,
+        score_cutoff: float = 0.0,
+        cleaned: str | None = None,
+        with_synonyms: str | None = None,
+    ) -> list[Candidate]:
         """Return up to ``limit`` answers best first, each scoring at least ``score_cutoff``.
 
         ``cleaned``: the question already through ``text.clean``, when the caller has it.
@@ -430,13 +442,15 @@ class MatchEngine:
         question_total = sum(part.weight for part in parts)
         gram_parts = [self._gram_part(word) for word in query.text.split()] if weights.ngrams else []
         # Every word and trigram score in one sum; the sections are views (see __init__).
-        sums = _add_up(np.concatenate([part.rows for part in parts] + [part.rows for part in gram_parts]),
-                       np.concatenate([part.values for part in parts] + [part.weights for part in gram_parts]),
-                       self._sums_length)
-        question_covered = sums[:self._phrasing_side_at]
-        phrasing_covered = sums[self._phrasing_side_at:self._coverage_at]
-        answer_covered = sums[self._coverage_at:self._trigrams_at]
-        trigram_similarity = sums[self._trigrams_at:]
+        sums = _add_up(
+            np.concatenate([part.rows for part in parts] + [part.rows for part in gram_parts]),
+            np.concatenate([part.values for part in parts] + [part.weights for part in gram_parts]),
+            self._sums_length,
+        )
+        question_covered = sums[: self._phrasing_side_at]
+        phrasing_covered = sums[self._phrasing_side_at : self._coverage_at]
+        answer_covered = sums[self._coverage_at : self._trigrams_at]
+        trigram_similarity = sums[self._trigrams_at :]
 
         question_total = question_total or 1.0
         # In place, constants folded: these arrays are as long as the index.

@@ -36,15 +36,25 @@ class Operations:
         self.store = store
         self.limiter = limiter
         self.registry = CollectorRegistry(auto_describe=True)
-        self.replies = Counter("faq_bot_replies", "Replies to /api/ask by route and reason.",
-                               ["route", "reason"], registry=self.registry)
-        self.latency = Histogram("faq_bot_request_duration_seconds", "Time to serve a request, by endpoint.",
-                                 ["endpoint"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
-        self.responses = Counter("faq_bot_http_responses", "HTTP responses by endpoint and status.",
-                                 ["endpoint", "status"], registry=self.registry)
-        self.rate_limited = Counter("faq_bot_rate_limited", "Requests refused with 429.", ["endpoint"],
-                                    registry=self.registry)
+        self.replies = Counter(
+            "faq_bot_replies", "Replies to /api/ask by route and reason.", ["route", "reason"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "faq_bot_request_duration_seconds",
+            "Time to serve a request, by endpoint.",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+        )
+        self.responses = Counter(
+            "faq_bot_http_responses",
+            "HTTP responses by endpoint and status.",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "faq_bot_rate_limited", "Requests refused with 429.", ["endpoint"], registry=self.registry
+        )
         self.registry.register(_StateCollector(app, store))
 
 
@@ -58,25 +68,39 @@ class _StateCollector(Collector):
     def collect(self) -> Iterator[Any]:
         state = state_of(self.app)
         book = state.book
-        info = GaugeMetricFamily("faq_bot_content_info", "The loaded content version (value 1).",
-                                 labels=["answers_version"])
+        info = GaugeMetricFamily(
+            "faq_bot_content_info", "The loaded content version (value 1).", labels=["answers_version"]
+        )
         if book is not None:
             info.add_metric([book.version], 1)
         yield info
-        yield GaugeMetricFamily("faq_bot_answers", "Published answers loaded.",
-                                value=len(book.published) if book is not None else 0)
+        yield GaugeMetricFamily(
+            "faq_bot_answers", "Published answers loaded.", value=len(book.published) if book is not None else 0
+        )
         reloader = state.reloader
-        yield CounterMetricFamily("faq_bot_content_reload_failures", "Content reloads that failed.",
-                                  value=reloader.failures if reloader is not None else 0)
+        yield CounterMetricFamily(
+            "faq_bot_content_reload_failures",
+            "Content reloads that failed.",
+            value=reloader.failures if reloader is not None else 0,
+        )
         failed = reloader is not None and reloader.status.status == "failed"
-        yield GaugeMetricFamily("faq_bot_content_reload_failed", "1 while the last content check failed and the "
-                                "last good content is still served.", value=1 if failed else 0)
+        yield GaugeMetricFamily(
+            "faq_bot_content_reload_failed",
+            "1 while the last content check failed and the last good content is still served.",
+            value=1 if failed else 0,
+        )
         yield CounterMetricFamily("faq_bot_events_written", "Events written to the store.", value=self.store.written)
-        yield CounterMetricFamily("faq_bot_events_dropped", "Events that could not be written (database down, "
-                                  "queue full).", value=self.store.dropped)
+        yield CounterMetricFamily(
+            "faq_bot_events_dropped",
+            "Events that could not be written (database down, queue full).",
+            value=self.store.dropped,
+        )
         yield GaugeMetricFamily("faq_bot_events_queued", "Events waiting to be written.", value=self.store.queued)
-        yield GaugeMetricFamily("faq_bot_events_retrying", "1 while the events database refuses writes and events "
-                                "wait to be retried.", value=1 if self.store.failing_since is not None else 0)
+        yield GaugeMetricFamily(
+            "faq_bot_events_retrying",
+            "1 while the events database refuses writes and events wait to be retried.",
+            value=1 if self.store.failing_since is not None else 0,
+        )
 
 
 def operations_of(app: Flask) -> Operations:

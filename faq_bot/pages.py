@@ -85,8 +85,15 @@ def lookup() -> tuple[str, int, dict[str, str]]:
     book = state.book
     query = request.args.get("q", "")[: int(current_app.config["MAX_QUESTION_LENGTH"])]
     answer_id = request.args.get("id", "")
-    context: dict[str, Any] = {"query": query, "answer_id": answer_id, "results": [], "route": None,
-                               "selected": None, "topics": {}, "ready": book is not None}
+    context: dict[str, Any] = {
+        "query": query,
+        "answer_id": answer_id,
+        "results": [],
+        "route": None,
+        "selected": None,
+        "topics": {},
+        "ready": book is not None,
+    }
     status = 200
     if book is not None:
         context["topics"] = answers_by_topic(book)

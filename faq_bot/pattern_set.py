@@ -159,8 +159,9 @@ class PatternSet:
         self._set, self._set_positions = self._compile(self.patterns, memory)
         in_set = set(self._set_positions)
         # Searched with Python's re even in ASCII text: the patterns RE2 could not take.
-        self._python_only = tuple((position, pattern) for position, pattern in enumerate(self.patterns)
-                                  if position not in in_set)
+        self._python_only = tuple(
+            (position, pattern) for position, pattern in enumerate(self.patterns) if position not in in_set
+        )
         self._all = tuple(enumerate(self.patterns))
 
     @staticmethod
@@ -205,6 +206,5 @@ class PatternSet:
                 one_by_one = self._python_only
             else:
                 one_by_one = self._all
-            found.update(position for position, pattern in one_by_one
-                         if position not in found and pattern.search(text))
+            found.update(position for position, pattern in one_by_one if position not in found and pattern.search(text))
         return found

@@ -11,11 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-PLACEHOLDERS = ("[URL]", "[EMAIL]", "[NHS_NUMBER]", "[PHONE]", "[DATE]", "[POSTCODE]", "[ADDRESS]", "[NAME]",
-                "[NUMBER]")
+PLACEHOLDERS = (
+    "[URL]",
+    "[EMAIL]",
+    "[NHS_NUMBER]",
+    "[PHONE]",
+    "[DATE]",
+    "[POSTCODE]",
+    "[ADDRESS]",
+    "[NAME]",
+    "[NUMBER]",
+)
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)?"
 
 _URL = re.compile(
@@ -48,8 +59,10 @@ _POSTCODE = re.compile(
     r"|(?<=postcode )(?:is\s+)?[a-pr-uwyz][a-hk-y]?\d[a-z\d]?\b",
     re.IGNORECASE,
 )
-_STREET_ANY_CASE = (r"road|rd|street|avenue|ave|lane|close|drive|crescent|terrace|gardens|gdns|grove|mews|square"
-                    r"|boulevard|parade|wharf|quay|cottages")
+_STREET_ANY_CASE = (
+    r"road|rd|street|avenue|ave|lane|close|drive|crescent|terrace|gardens|gdns|grove|mews|square"
+    r"|boulevard|parade|wharf|quay|cottages"
+)
 _STREET_CAPITALISED = r"Park|Hill|Green|Way|Walk|View|Court|Place|Row|Rise|End|Vale|St|Dr|Ln|Cl|Ct|Pl|Sq|Way"
 _HOUSE = r"(?:(?:flat|apartment|apt|unit)\s+\d+[a-z]?,?\s+)?\b\d{1,4}[a-z]?,?\s+"
 _ADDRESS = re.compile(
@@ -97,7 +110,7 @@ def _replace_names(text: str, intro: re.Pattern[str], *, capitalised_only: bool)
             words += 1
             end = cursor + word.end()
         if words:
-            out.append(text[position:match.end()])
+            out.append(text[position : match.end()])
             out.append("[NAME]")
             position = end
     out.append(text[position:])

@@ -106,7 +106,7 @@ def _sweep_abandoned_copies(folder: str) -> None:
     except OSError:
         return
     for name in names:
-        pid_text = name[len(COPY_PREFIX):].split("-", 1)[0]
+        pid_text = name[len(COPY_PREFIX) :].split("-", 1)[0]
         if not name.startswith(COPY_PREFIX) or not pid_text.isdigit() or _alive(int(pid_text)):
             continue
         shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
@@ -218,7 +218,10 @@ class ContentReloader:
             if previous != book.version:
                 self.logger.info(
                     "content reloaded: answers_version %s -> %s (%d answers, %d warnings)",
-                    previous, book.version, len(book.published), len(result.warnings),
+                    previous,
+                    book.version,
+                    len(book.published),
+                    len(result.warnings),
                 )
             return self.status
 
@@ -231,7 +234,10 @@ class ContentReloader:
         self.failures += 1
         self.logger.error(
             "content reload failed for %s (%d errors); still serving answers_version %s:\n  %s",
-            version or "unreadable content", len(errors), serving, "\n  ".join(shown),
+            version or "unreadable content",
+            len(errors),
+            serving,
+            "\n  ".join(shown),
         )
         return self.status
 

@@ -80,8 +80,9 @@ class Screening:
 def common_english_words() -> frozenset[str]:
     """Everyday English words of typo length (pyspellchecker's English word counts): never read as a typo."""
     counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
-    return frozenset(word for word, count in counts.items()
-                     if count >= COMMON_WORD_COUNT and len(word) >= TYPO_MIN_LENGTH)
+    return frozenset(
+        word for word, count in counts.items() if count >= COMMON_WORD_COUNT and len(word) >= TYPO_MIN_LENGTH
+    )
 
 
 class TypoReader:
@@ -130,11 +131,15 @@ class SafetyRules:
         self.messages = messages
         self.synonyms = synonyms
         self.personal = personal
-        routes = ((emergency, "emergency", "emergency"), (clinical, "specialist", "clinical"),
-                  (out_of_scope, "specialist", "unmatched"))
+        routes = (
+            (emergency, "emergency", "emergency"),
+            (clinical, "specialist", "clinical"),
+            (out_of_scope, "specialist", "unmatched"),
+        )
         self.ordered: tuple[tuple[SafetyRule, SafetyVerdict], ...] = tuple(
             (rule, SafetyVerdict(route, reason, rule.name, rule.message or messages.get(reason, "")))
-            for rules, route, reason in routes for rule in rules
+            for rules, route, reason in routes
+            for rule in rules
         )
         patterns: list[re.Pattern[str]] = []
 
@@ -142,8 +147,10 @@ class SafetyRules:
             patterns.extend(added)
             return frozenset(range(len(patterns) - len(added), len(patterns)))
 
-        self._positions = tuple((positions_of(rule.patterns), positions_of(rule.unless), positions_of(rule.also))
-                                for rule, _ in self.ordered)
+        self._positions = tuple(
+            (positions_of(rule.patterns), positions_of(rule.unless), positions_of(rule.also))
+            for rule, _ in self.ordered
+        )
         self._personal_positions = positions_of(personal)
         self.patterns = PatternSet(patterns)
         self.typos = TypoReader((word for rule in self.rules for word in rule.vocabulary), common_words)
@@ -167,8 +174,7 @@ class SafetyRules:
         found = self.patterns.found((text,) if read_as == text else (text, read_as))
         personal = not found.isdisjoint(self._personal_positions)
         for (_, verdict), (patterns, unless, also) in zip(self.ordered, self._positions, strict=True):
-            if (not found.isdisjoint(patterns) and found.isdisjoint(unless)
-                    and (not also or not found.isdisjoint(also))):
+            if not found.isdisjoint(patterns) and found.isdisjoint(unless) and (not also or not found.isdisjoint(also)):
                 return Screening(verdict, personal, read_as)
         return Screening(None, personal, read_as)
 

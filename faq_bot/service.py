@@ -77,19 +77,35 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
     screening = book.safety.screen(question, with_synonyms=text)
     verdict = screening.verdict
     if verdict is not None:
-        return Reply(verdict.route, verdict.reason, verdict.message, book.version,
-                     confidence=confidence, rule=verdict.rule, candidates=candidates)
+        return Reply(
+            verdict.route,
+            verdict.reason,
+            verdict.message,
+            book.version,
+            confidence=confidence,
+            rule=verdict.rule,
+            candidates=candidates,
+        )
 
     if confidence >= thresholds.answer:
         best = book.answers[candidates[0].answer_id]
         reason = "smalltalk" if best.id in SMALLTALK_IDS else "matched"
         caveat = (messages.get("caveat") or None) if screening.personal and best.caveat else None
-        return Reply("answer", reason, best.answer, book.version, answer=best.public(),
-                     confidence=confidence, candidates=candidates, caveat=caveat)
+        return Reply(
+            "answer",
+            reason,
+            best.answer,
+            book.version,
+            answer=best.public(),
+            confidence=confidence,
+            candidates=candidates,
+            caveat=caveat,
+        )
 
     if confidence < thresholds.clarify or len(candidates) < 2:
-        return Reply("specialist", "unmatched", messages["unmatched"], book.version,
-                     confidence=confidence, candidates=candidates)
+        return Reply(
+            "specialist", "unmatched", messages["unmatched"], book.version, confidence=confidence, candidates=candidates
+        )
 
     # Not sure enough to answer, but the right answer is likely among the best few: offer
     # those within the margin of the best, and always two so the patient can choose (the
@@ -102,5 +118,12 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
         {"id": c.answer_id, "question": book.answers[c.answer_id].question}
         for c in offered[: thresholds.max_suggestions]
     )
-    return Reply("clarify", "ambiguous", messages["clarify"], book.version,
-                 confidence=confidence, suggestions=suggestions, candidates=candidates)
+    return Reply(
+        "clarify",
+        "ambiguous",
+        messages["clarify"],
+        book.version,
+        confidence=confidence,
+        suggestions=suggestions,
+        candidates=candidates,
+    )

@@ -23,12 +23,23 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ANSWERS_DIR", os.path.join(REPOSITORY_ROOT, "answers"), "Content folder of answer YAML files."),
-    Setting("ANSWER_THRESHOLD", 94.0, "Calibrated confidence (the chance, 0-100, that the best match is right) at "
-            "or above which it is answered."),
-    Setting("CLARIFY_THRESHOLD", 50.0, "Calibrated confidence below which the question goes to the specialist as "
-            "unmatched; between the two, 'did you mean'."),
-    Setting("AMBIGUITY_MARGIN", 4.0, "Match-score points: answers within this many of the best are offered together "
-            "as 'did you mean', and the content check warns about answers this close."),
+    Setting(
+        "ANSWER_THRESHOLD",
+        94.0,
+        "Calibrated confidence (the chance, 0-100, that the best match is right) at or above which it is answered.",
+    ),
+    Setting(
+        "CLARIFY_THRESHOLD",
+        50.0,
+        "Calibrated confidence below which the question goes to the specialist as "
+        "unmatched; between the two, 'did you mean'.",
+    ),
+    Setting(
+        "AMBIGUITY_MARGIN",
+        4.0,
+        "Match-score points: answers within this many of the best are offered together "
+        "as 'did you mean', and the content check warns about answers this close.",
+    ),
     Setting("MAX_SUGGESTIONS", 4, "Most suggestions in a 'did you mean' reply (2-4)."),
     Setting("MAX_QUESTION_LENGTH", 1000, "Longest question in characters; longer ones get 413."),
     Setting("MAX_CONTENT_LENGTH", 16384, "Largest request body in bytes; larger ones get 413."),
@@ -38,27 +49,41 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Address `faq-bot serve` listens on."),
     Setting("PORT", 8000, "Port `faq-bot serve` listens on."),
     Setting("WORKERS", 2, "Gunicorn worker processes for `faq-bot serve`."),
-    Setting("THREADS", 2, "Threads per gunicorn worker for `faq-bot serve` (answering is CPU work: more threads "
-            "help slow clients, not throughput)."),
+    Setting(
+        "THREADS",
+        2,
+        "Threads per gunicorn worker for `faq-bot serve` (answering is CPU work: more threads "
+        "help slow clients, not throughput).",
+    ),
     Setting("REVIEW_MONTHS", 12, "Months after reviewed_on that an answer without review_due is overdue (a warning)."),
     Setting("RELOAD_INTERVAL", 2.0, "Seconds between checks of ANSWERS_DIR for changed content; 0 turns polling off."),
-    Setting("DATABASE_URL", "", "Events database (SQLAlchemy URL, e.g. postgresql://...); empty: SQLite file in "
-            "the instance folder."),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "Events database (SQLAlchemy URL, e.g. postgresql://...); empty: SQLite file in the instance folder.",
+    ),
     Setting("EVENTS_RETENTION_DAYS", 90, "Stored events older than this many days are deleted."),
     Setting("EVENTS_PURGE_INTERVAL", 3600, "Seconds between automatic purges of old events (0: only `faq-bot purge`)."),
     Setting("EVENTS_QUEUE_SIZE", 1000, "Events waiting to be written before new ones are dropped."),
-    Setting("EVENTS_RETRY_SECONDS", 60.0, "How long the writer retries a batch while the events database is "
-            "unreachable (new events wait in the queue); 0: drop at once."),
+    Setting(
+        "EVENTS_RETRY_SECONDS",
+        60.0,
+        "How long the writer retries a batch while the events database is "
+        "unreachable (new events wait in the queue); 0: drop at once.",
+    ),
     Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below."),
     Setting("RATELIMIT_ASK", "30 per minute;500 per day", "Rate limit of POST /api/ask per client address."),
-    Setting("RATELIMIT_FEEDBACK", "30 per minute", "Rate limit of POST /api/feedback and /api/picked per client "
-            "address."),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Where rate-limit counters live; redis://host:6379/0 to share "
-            "them between instances."),
+    Setting(
+        "RATELIMIT_FEEDBACK", "30 per minute", "Rate limit of POST /api/feedback and /api/picked per client address."
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate-limit counters live; redis://host:6379/0 to share them between instances.",
+    ),
     Setting("RATELIMIT_KEY_PREFIX", "faq-bot", "Prefix of rate-limit keys in shared storage."),
     Setting("ADMIN_TOKEN", "", "Bearer token for /admin and /admin/api/*; empty: admin disabled."),
-    Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the service whose X-Forwarded-* headers are "
-            "trusted."),
+    Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the service whose X-Forwarded-* headers are trusted."),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}

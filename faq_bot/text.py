@@ -106,8 +106,9 @@ class Normalised:
     stems: tuple[str, ...]  # word stems in order; the matcher weights stop words down
 
 
-def normalise(text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str | None = None,
-              with_synonyms: str | None = None) -> Normalised:
+def normalise(
+    text: str, synonyms: SynonymTable = NO_SYNONYMS, *, cleaned: str | None = None, with_synonyms: str | None = None
+) -> Normalised:
     """Return the cleaned text and the stems of its words.
 
     ``cleaned``: ``clean(text)``; ``with_synonyms``: ``synonyms.apply(clean(text))``, when the caller has it

@@ -81,7 +81,9 @@ def test_feedback_is_listed_worst_first(make_app: Any) -> None:
     fill(app)
     rows = app.test_client().get("/admin/api/feedback", headers=AUTH).get_json()["answers"]
     assert [(r["answer_id"], r["helpful"], r["unhelpful"], r["helpful_ratio"]) for r in rows] == [
-        ("side-effects", 0, 2, 0.0), ("sleep", 1, 1, 0.5)]
+        ("side-effects", 0, 2, 0.0),
+        ("sleep", 1, 1, 0.5),
+    ]
 
 
 def test_stats_count_replies_per_route_per_day(make_app: Any) -> None:
@@ -132,8 +134,7 @@ def test_cli_inbox_report_and_purge(make_app: Any, events_database: str) -> None
     assert "purged 0 event(s) older than 90 days" in run_cli("purge")
 
 
-def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Instance A's questions and instance B's votes both show in either instance's report and the CLI."""
     with postgres_schema() as (url, _):
         first, second = make_app(DATABASE_URL=url), make_app(DATABASE_URL=url)
@@ -143,8 +144,9 @@ def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any,
             assert response.status_code == 200
             routes[response.get_json()["route"]] += 1
         assert routes["specialist"] + routes["clarify"] == 3  # all three go to the inbox
-        assert second.test_client().post("/api/feedback", json={"answer_id": "sleep", "helpful": False}).status_code \
-            == 204
+        assert (
+            second.test_client().post("/api/feedback", json={"answer_id": "sleep", "helpful": False}).status_code == 204
+        )
         assert second.test_client().post("/api/ask", json={"question": "I want to end my life"}).status_code == 200
         for app in (first, second):
             assert events_of(app).flush()

@@ -52,8 +52,9 @@ def test_off_topic_question_is_unmatched(client: FlaskClient) -> None:
     assert (body["route"], body["reason"], body["answer"]) == ("specialist", "unmatched", None)
 
 
-@pytest.mark.parametrize(("question", "answer_id"), [("hello", "greeting"), ("thanks!", "thanks"),
-                                                     ("are you a bot?", "about-this-service")])
+@pytest.mark.parametrize(
+    ("question", "answer_id"), [("hello", "greeting"), ("thanks!", "thanks"), ("are you a bot?", "about-this-service")]
+)
 def test_smalltalk_is_an_ordinary_answer(client: FlaskClient, question: str, answer_id: str) -> None:
     """Greetings, thanks and 'are you a bot' are answers with reason smalltalk."""
     body = ask(client, question)
@@ -179,12 +180,20 @@ def test_personal_wording_of_a_general_question_gets_the_answer_with_a_caveat(cl
     assert (decision["route"], decision["reason"], decision["caveat"]) == ("specialist", "clinical", None)
 
 
-@pytest.mark.parametrize(("typed", "answer_id"), [
-    ("ehlers", "ehlers-danlos"), ("fibro", "fibromyalgia"), ("presc", "who-can-prescribe"), ("nhs", "uk-availability"),
-    ("monit", "monitoring"), ("hyperm", "ehlers-danlos"),
-])
-def test_search_takes_a_half_typed_last_word_as_the_start_of_a_word(client: FlaskClient, typed: str,
-                                                                    answer_id: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "answer_id"),
+    [
+        ("ehlers", "ehlers-danlos"),
+        ("fibro", "fibromyalgia"),
+        ("presc", "who-can-prescribe"),
+        ("nhs", "uk-availability"),
+        ("monit", "monitoring"),
+        ("hyperm", "ehlers-danlos"),
+    ],
+)
+def test_search_takes_a_half_typed_last_word_as_the_start_of_a_word(
+    client: FlaskClient, typed: str, answer_id: str
+) -> None:
     results = client.get("/api/search", query_string={"q": typed, "limit": 3}).get_json()["results"]
     assert results and results[0]["id"] == answer_id
     assert results[0]["score"] >= 70

@@ -36,7 +36,7 @@ PAYLOADS = (
     '<img src=x onerror="window.__xss=1">',
     "<script>window.__xss=2</script>",
     '"><svg onload="window.__xss=3">',
-    "<a href=\"javascript:window.__xss=4\">click</a>",
+    '<a href="javascript:window.__xss=4">click</a>',
 )
 # The live servers run many questions from one address and keep events in a temporary database.
 QUIET_SERVICE = {"RATELIMIT_ENABLED": False}
@@ -74,7 +74,7 @@ def host_page(service: dict[str, str]) -> Callable[..., Any]:
 <style>* {{ font-size: 40px !important; color: red !important; }} button {{ display: none !important; }}
 li, p {{ display: none !important; }}</style></head>
 <body><main><h1>Another clinic site</h1></main>
-<script src="{service['url']}/widget.js" data-title="Ask us" data-accent="#4c2c92" defer></script>
+<script src="{service["url"]}/widget.js" data-title="Ask us" data-accent="#4c2c92" defer></script>
 </body></html>"""
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [html.encode()]
@@ -93,8 +93,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer
     service_url: dict[str, str] = {}
     allowed = LiveServer(host_page(service_url))
     refused = LiveServer(host_page(service_url))
-    service = LiveServer(service_app(tmp_path_factory.mktemp("events"), ANSWERS_DIR=ANSWERS,
-                                     ALLOWED_ORIGINS=allowed.url))
+    service = LiveServer(
+        service_app(tmp_path_factory.mktemp("events"), ANSWERS_DIR=ANSWERS, ALLOWED_ORIGINS=allowed.url)
+    )
     service_url["url"] = service.url
     yield service, allowed, refused
     for server in (service, allowed, refused):
@@ -161,11 +162,13 @@ def ask(page: Page, question: str) -> Locator:
 
 def shadow_active_element(page: Page) -> str:
     """What has focus, looking inside the widget's shadow root."""
-    return str(page.evaluate("""() => {
+    return str(
+        page.evaluate("""() => {
         let el = document.activeElement;
         while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
         return el ? (el.getAttribute('aria-label') || el.textContent || el.id || el.tagName).trim() : '';
-    }"""))
+    }""")
+    )
 
 
 def clarifying_question(live: LiveServer) -> str:
@@ -181,8 +184,11 @@ def assert_no_script_ran(page: Page, root: str = "document") -> None:
     """No payload ran, and none left an element or event-handler attribute behind."""
     assert page.evaluate(f"() => {XSS_MARK}") is None
     assert page.evaluate(f"() => {root}.querySelectorAll('img, script, iframe, a[href^=javascript]').length") == 0
-    assert page.evaluate(f"""() => [...{root}.querySelectorAll('*')]
-        .some(el => [...el.attributes].some(a => a.name.startsWith('on')))""") is False
+    assert (
+        page.evaluate(f"""() => [...{root}.querySelectorAll('*')]
+        .some(el => [...el.attributes].some(a => a.name.startsWith('on')))""")
+        is False
+    )
 
 
 def save_screenshot(page: Page, name: str) -> None:
@@ -371,8 +377,9 @@ def test_widget_works_by_keyboard_alone(page: Page, live: LiveServer) -> None:
         if shadow_active_element(page) == "Questions? Ask us":
             break
     assert shadow_active_element(page) == "Questions? Ask us"
-    outline = page.evaluate("() => getComputedStyle(document.querySelector('faq-bot-widget').shadowRoot"
-                            ".activeElement).outlineStyle")
+    outline = page.evaluate(
+        "() => getComputedStyle(document.querySelector('faq-bot-widget').shadowRoot.activeElement).outlineStyle"
+    )
     assert outline == "solid"
     page.keyboard.press("Enter")
     expect(question_box(page)).to_be_focused()
@@ -392,8 +399,9 @@ def test_widget_fits_small_screens_and_200_percent_zoom(
     browser: Browser, live: LiveServer, width: int, height: int, screenshot: str | None
 ) -> None:
     """At 320 px wide, and at 200% zoom of a 1280x800 screen, the panel fits and nothing scrolls sideways."""
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=2,
-                                  has_touch=True, is_mobile=width < 400)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True, is_mobile=width < 400
+    )
     page = context.new_page()
     try:
         open_widget(page, live.url)
@@ -402,8 +410,11 @@ def test_widget_fits_small_screens_and_200_percent_zoom(
         assert panel is not None
         assert panel["x"] >= 0 and panel["y"] >= 0
         assert panel["x"] + panel["width"] <= width and panel["y"] + panel["height"] <= height
-        for control in (question_box(page), page.get_by_role("button", name="Send"),
-                        page.get_by_role("button", name="Close chat")):
+        for control in (
+            question_box(page),
+            page.get_by_role("button", name="Send"),
+            page.get_by_role("button", name="Close chat"),
+        ):
             expect(control).to_be_in_viewport()
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         if screenshot:
@@ -420,8 +431,10 @@ def test_typing_dots_respect_reduced_motion(browser: Browser, live: LiveServer, 
     try:
         page.goto(live.url)
         page.locator("faq-bot-widget").wait_for(state="attached")
-        name = page.evaluate("() => getComputedStyle(document.querySelector('faq-bot-widget')"
-                             ".shadowRoot.querySelector('.dot')).animationName")
+        name = page.evaluate(
+            "() => getComputedStyle(document.querySelector('faq-bot-widget')"
+            ".shadowRoot.querySelector('.dot')).animationName"
+        )
         assert (name != "none") is animated
     finally:
         context.close()
@@ -477,17 +490,46 @@ def test_widget_shows_a_script_in_a_question_as_text(unsafe_page: Page, live: Li
 def test_widget_shows_markup_in_answer_content_as_text(unsafe_page: Page, live: LiveServer) -> None:
     """Markup in every server field (answer, source, suggestions, messages) is shown as text."""
     evil = " ".join(PAYLOADS)
-    answer = {"id": "sleep", "question": evil, "answer": evil, "topic": evil, "source": evil,
-              "reviewed_on": evil, "related": []}
-    replies = iter([
-        {"route": "answer", "reason": "matched", "message": evil, "answer": answer, "confidence": 90,
-         "suggestions": [], "answers_version": "x"},
-        {"route": "clarify", "reason": "ambiguous", "message": evil, "answer": None, "confidence": 55,
-         "suggestions": [{"id": "sleep", "question": evil}, {"id": "thanks", "question": evil}],
-         "answers_version": "x"},
-        {"route": "emergency", "reason": "emergency", "message": evil, "answer": None, "confidence": 0,
-         "suggestions": [], "answers_version": "x"},
-    ])
+    answer = {
+        "id": "sleep",
+        "question": evil,
+        "answer": evil,
+        "topic": evil,
+        "source": evil,
+        "reviewed_on": evil,
+        "related": [],
+    }
+    replies = iter(
+        [
+            {
+                "route": "answer",
+                "reason": "matched",
+                "message": evil,
+                "answer": answer,
+                "confidence": 90,
+                "suggestions": [],
+                "answers_version": "x",
+            },
+            {
+                "route": "clarify",
+                "reason": "ambiguous",
+                "message": evil,
+                "answer": None,
+                "confidence": 55,
+                "suggestions": [{"id": "sleep", "question": evil}, {"id": "thanks", "question": evil}],
+                "answers_version": "x",
+            },
+            {
+                "route": "emergency",
+                "reason": "emergency",
+                "message": evil,
+                "answer": None,
+                "confidence": 0,
+                "suggestions": [],
+                "answers_version": "x",
+            },
+        ]
+    )
     unsafe_page.route("**/api/ask", lambda route: route.fulfill(json=next(replies)))
     unsafe_page.route("**/api/answers/*", lambda route: route.fulfill(json=answer))
     open_widget(unsafe_page, live.url)
@@ -506,8 +548,12 @@ def poisoned_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     shutil.copytree(ANSWERS, folder)
     path = folder / "ms-pain.yaml"
     text = path.read_text(encoding="utf-8")
-    poisoned, count = re.subn(r"(\n(\s+)answer: >-?\n)", lambda m: m.group(1) + m.group(2) + "  "
-                              + " ".join(PAYLOADS).replace('"', "'") + "\n", text, count=1)
+    poisoned, count = re.subn(
+        r"(\n(\s+)answer: >-?\n)",
+        lambda m: m.group(1) + m.group(2) + "  " + " ".join(PAYLOADS).replace('"', "'") + "\n",
+        text,
+        count=1,
+    )
     assert count == 1
     path.write_text(poisoned, encoding="utf-8")
     server = LiveServer(service_app(folder.parent, ANSWERS_DIR=str(folder)))

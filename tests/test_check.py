@@ -178,6 +178,16 @@ def test_editing_guide_covers_the_editors_workflow() -> None:
     """docs/editing.md explains the commands and settings an editor meets."""
     with open(os.path.join(REPO, "docs", "editing.md"), encoding="utf-8") as handle:
         guide = handle.read()
-    for needed in ("faq-bot check", "--strict", "faq-bot ask --explain", "faq-bot reload", "RELOAD_INTERVAL",
-                   "REVIEW_MONTHS", "compliance", "regression.yaml", "/readyz", "answers.schema.json"):
+    for needed in (
+        "faq-bot check",
+        "--strict",
+        "faq-bot ask --explain",
+        "faq-bot reload",
+        "RELOAD_INTERVAL",
+        "REVIEW_MONTHS",
+        "compliance",
+        "regression.yaml",
+        "/readyz",
+        "answers.schema.json",
+    ):
         assert needed in guide, needed

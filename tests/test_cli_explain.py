@@ -19,8 +19,12 @@ def test_explain_shows_route_reason_candidates_and_matched_phrasings(runner: Cli
     output = result.output
     assert output.startswith("route: answer (matched), confidence ")
     assert "answer: who-can-prescribe: " in output
-    assert re.search(r"^why: the calibrated chance that the first answer is right is [\d.]+%, at or above "
-                     r"ANSWER_THRESHOLD", output, re.M)
+    assert re.search(
+        r"^why: the calibrated chance that the first answer is right is [\d.]+%, at or above "
+        r"ANSWER_THRESHOLD",
+        output,
+        re.M,
+    )
     assert "safety rule: none fired" in output
     assert re.search(r"^answers_version: [0-9a-f]{12}$", output, re.M)
     ranked = re.findall(r"^  (\d)\.\s+([\d.]+)\s+(\S+)\s+words", output, re.M)

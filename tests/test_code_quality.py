@@ -14,8 +14,27 @@ BIN = os.path.dirname(sys.executable)
 
 def test_ruff_finds_nothing() -> None:
     """ruff (B, E, F, I, UP, W) is clean on the package, tests and benchmarks."""
-    result = subprocess.run([os.path.join(BIN, "ruff"), "check", "faq_bot", "tests", "benchmarks"],
-                            cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [os.path.join(BIN, "ruff"), "check", "faq_bot", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_tree_is_ruff_formatted() -> None:
+    """`ruff format` would change nothing in the package, tests and benchmarks."""
+    result = subprocess.run(
+        [os.path.join(BIN, "ruff"), "format", "--check", "faq_bot", "tests", "benchmarks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_codespell_finds_nothing() -> None:
+    """No misspelling in code, docs or content prose (patients' own spellings are skipped: pyproject.toml)."""
+    paths = ["faq_bot", "tests", "benchmarks", "docs", "README.md", "CHANGELOG.md", "templates", "answers"]
+    result = subprocess.run([os.path.join(BIN, "codespell"), *paths], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -48,11 +67,17 @@ def faq_bot_imports() -> dict[str, list[tuple[str, bool]]]:
 def test_no_import_circle_and_no_deferred_import_in_the_package() -> None:
     """Every faq_bot import is at module level (but create_app's, which keeps Flask out of the core) and none loops."""
     graph = faq_bot_imports()
-    deferred = [(module, target) for module, imports in graph.items() for target, inside in imports
-                if inside and (module, target) != ("faq_bot", "faq_bot.web")]
+    deferred = [
+        (module, target)
+        for module, imports in graph.items()
+        for target, inside in imports
+        if inside and (module, target) != ("faq_bot", "faq_bot.web")
+    ]
     assert deferred == []
-    edges = {module: {target for target, inside in imports if not inside and target in graph}
-             for module, imports in graph.items()}
+    edges = {
+        module: {target for target, inside in imports if not inside and target in graph}
+        for module, imports in graph.items()
+    }
     visiting: set[str] = set()
     done: set[str] = set()
 

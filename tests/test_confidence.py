@@ -10,8 +10,9 @@ from faq_bot.matching import Candidate
 from faq_bot.service import Thresholds, answer_question
 
 
-def candidate(answer_id: str, score: float, words: float = 50.0, characters: float = 50.0,
-              coverage: float = 50.0) -> Candidate:
+def candidate(
+    answer_id: str, score: float, words: float = 50.0, characters: float = 50.0, coverage: float = 50.0
+) -> Candidate:
     return Candidate(answer_id, score, "phrasing", words, characters, coverage)
 
 
@@ -23,7 +24,7 @@ def test_fit_recovers_a_known_relationship() -> None:
         row = [rng.random() for _ in range(3)]
         z = -1.0 + 4.0 * row[0] - 3.0 * row[1] + 0.0 * row[2]
         rows.append(row)
-        right.append(rng.random() < 1 / (1 + 2.718281828 ** -z))
+        right.append(rng.random() < 1 / (1 + 2.718281828**-z))
     model = fit(rows, right, l2=0.01)
     assert abs(model.intercept + 1.0) < 0.5
     assert 3.0 < model.weights[0] < 5.0 and -4.0 < model.weights[1] < -2.0 and abs(model.weights[2]) < 0.6
@@ -49,8 +50,10 @@ def test_the_thresholds_decide_between_answer_did_you_mean_and_specialist(book: 
     question = "is it legal and who prescribes it"
     chance = answer_question(book, question).confidence
     assert 0 < chance < 100
-    routes = [answer_question(book, question, Thresholds(answer=answer, clarify=clarify)).route
-              for answer, clarify in ((chance, 0.0), (chance + 0.1, chance), (chance + 0.1, chance + 0.05))]
+    routes = [
+        answer_question(book, question, Thresholds(answer=answer, clarify=clarify)).route
+        for answer, clarify in ((chance, 0.0), (chance + 0.1, chance), (chance + 0.1, chance + 0.05))
+    ]
     assert routes == ["answer", "clarify", "specialist"]
     offered = answer_question(book, question, Thresholds(answer=chance + 0.1, clarify=0.0))
     assert 2 <= len(offered.suggestions) <= 4 and offered.answer is None

@@ -73,9 +73,7 @@ def changed(old: str, new: str) -> str:
 
 VALID_FILES = {
     "minimal": answer_file(),
-    "all fields": answer_file(
-        ANSWER + "    review_due: 2027-06-01\n    status: draft\n    related: [sleep]\n"
-    ),
+    "all fields": answer_file(ANSWER + "    review_due: 2027-06-01\n    status: draft\n    related: [sleep]\n"),
     "no answers yet": answer_file("", head="topic: Test topic\nanswers: []\n"),
     "empty alternates": changed("    alternates:\n      - sleep problems\n", "    alternates: []\n"),
     "folded answer": changed(
@@ -135,7 +133,8 @@ def test_schema_and_loader_reject(name: str, validator: jsonschema.protocols.Val
 
 def topic_files(folder: str) -> list[str]:
     return sorted(
-        name for name in os.listdir(folder)
+        name
+        for name in os.listdir(folder)
         if name.endswith(".yaml") and name not in SPECIAL_FILES and name not in OPTIONAL_FILES
     )
 

@@ -37,8 +37,10 @@ def test_numeric_defaults_in_the_readme_match_the_code() -> None:
     with open(os.path.join(REPO, "README.md"), encoding="utf-8") as handle:
         rows = {line.split("|")[1].strip(): line for line in handle if line.startswith("| `")}
     wrong = [
-        setting.name for setting in SETTINGS
-        if isinstance(setting.default, int | float) and not isinstance(setting.default, bool)
+        setting.name
+        for setting in SETTINGS
+        if isinstance(setting.default, int | float)
+        and not isinstance(setting.default, bool)
         and f"`{setting.default}`" not in rows.get(f"`{setting.name}`", "")
     ]
     assert wrong == []

@@ -79,7 +79,8 @@ def test_own_cases_do_not_copy_the_answers_phrasings(book: AnswerBook) -> None:
     """No own case is a phrasing of the content, exactly or nearly, so accuracy measures generalisation."""
     phrasings = {clean(text) for answer in book.answers.values() for text in answer.phrasings}
     copies = [
-        case.question for case in load(book, "own")
+        case.question
+        for case in load(book, "own")
         if (question := clean(case.question)) in phrasings
         or (len(question.split()) > 3 and any(fuzz.ratio(question, p) >= 90 for p in phrasings))
     ]

@@ -111,20 +111,26 @@ def test_picked_suggestion_is_recorded(make_app: Any) -> None:
     """POST /api/picked keeps the redacted wording with the answer the patient chose."""
     app = make_app()
     client = app.test_client()
-    response = client.post("/api/picked", json={"question": "does it help me sleep, I'm Sam, 07700 900123",
-                                                "answer_id": "sleep"})
+    response = client.post(
+        "/api/picked", json={"question": "does it help me sleep, I'm Sam, 07700 900123", "answer_id": "sleep"}
+    )
     assert response.status_code == 204
     assert client.post("/api/picked", json={"question": "none fit", "answer_id": None}).status_code == 204
     rows = sorted(stored_rows(events_of(app)), key=lambda row: row["id"])
     assert [(row["kind"], row["answer_id"], row["text"]) for row in rows] == [
-        ("picked", "sleep", "does it help me sleep, I'm Sam, [PHONE]"), ("picked", None, "none fit")]
+        ("picked", "sleep", "does it help me sleep, I'm Sam, [PHONE]"),
+        ("picked", None, "none fit"),
+    ]
 
 
-@pytest.mark.parametrize(("payload", "status", "code"), [
-    ({"answer_id": "sleep"}, 400, "missing-question"),
-    ({"question": "x", "answer_id": 5}, 400, "invalid-answer-id"),
-    ({"question": "x", "answer_id": "no-such-answer"}, 404, "unknown-answer"),
-])
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"answer_id": "sleep"}, 400, "missing-question"),
+        ({"question": "x", "answer_id": 5}, 400, "invalid-answer-id"),
+        ({"question": "x", "answer_id": "no-such-answer"}, 404, "unknown-answer"),
+    ],
+)
 def test_picked_errors(client: Any, payload: dict[str, Any], status: int, code: str) -> None:
     """Bad picks get the contract's JSON error."""
     assert_error(client.post("/api/picked", json=payload), status, code)
@@ -136,8 +142,11 @@ def test_schema_upgrades_from_version_1(database_url: str) -> None:
     try:
         with store.engine.begin() as connection:
             assert upgrade_schema(connection, target=1) == 0
-            connection.execute(events_table.insert().values(
-                created_at=datetime(2026, 1, 5, tzinfo=UTC), kind="specialist", reason="unmatched", text="old"))
+            connection.execute(
+                events_table.insert().values(
+                    created_at=datetime(2026, 1, 5, tzinfo=UTC), kind="specialist", reason="unmatched", text="old"
+                )
+            )
         assert "suggestions" not in {c["name"] for c in inspect(store.engine).get_columns("faq_bot_events")}
         store.ensure_schema()
         with store.engine.connect() as connection:
@@ -190,16 +199,27 @@ def test_reply_counts_add_up_within_and_across_batches(database_url: str) -> Non
     clock = MutableClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
     store = EventStore(database_url, purge_interval=0, clock=clock)
     try:
-        store.write([_reply(clock, "answer", "matched"), _reply(clock, "answer", "matched"),
-                     _reply(clock, "emergency", "emergency")])
+        store.write(
+            [
+                _reply(clock, "answer", "matched"),
+                _reply(clock, "answer", "matched"),
+                _reply(clock, "emergency", "emergency"),
+            ]
+        )
         store.write([_reply(clock, "answer", "matched")])
         clock.now += timedelta(days=1)
         store.write([_reply(clock, "answer", "matched"), _reply(clock, "specialist", "clinical")])
-        counts = {(row["day"], row["route"], row["reason"]): row["count"]
-                  for row in store.daily_replies(today=clock.now.date())}
+        counts = {
+            (row["day"], row["route"], row["reason"]): row["count"]
+            for row in store.daily_replies(today=clock.now.date())
+        }
         first, second = "2026-01-01", "2026-01-02"
-        assert counts == {(first, "answer", "matched"): 3, (first, "emergency", "emergency"): 1,
-                          (second, "answer", "matched"): 1, (second, "specialist", "clinical"): 1}
+        assert counts == {
+            (first, "answer", "matched"): 3,
+            (first, "emergency", "emergency"): 1,
+            (second, "answer", "matched"): 1,
+            (second, "specialist", "clinical"): 1,
+        }
     finally:
         store.close()
 
@@ -248,11 +268,18 @@ def test_answers_do_not_wait_for_the_database(make_app: Any, monkeypatch: pytest
 
 def test_unwritable_database_drops_events_without_failing_replies(events_database: str) -> None:
     """A database that cannot be written: every reply succeeds, every event is counted as dropped."""
-    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "EVENTS_RETRY_SECONDS": 0,
-                      "DATABASE_URL": "sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "ANSWERS_DIR": ANSWERS,
+            "EVENTS_RETRY_SECONDS": 0,
+            "DATABASE_URL": "sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3",
+        }
+    )
     client = app.test_client()
-    statuses = [client.post("/api/ask", json={"question": q}).status_code
-                for q in [UNMATCHED, CLINICAL, EMERGENCY, "hello"] * 5]
+    statuses = [
+        client.post("/api/ask", json={"question": q}).status_code for q in [UNMATCHED, CLINICAL, EMERGENCY, "hello"] * 5
+    ]
     client.post("/api/feedback", json={"answer_id": "sleep", "helpful": True})
     store = events_of(app)
     assert store.flush()
@@ -295,8 +322,9 @@ def test_only_an_unreachable_database_is_retried(events_database: str) -> None:
 
 
 def postgres_app(url: str, **settings: Any) -> Flask:
-    return create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
-                       **settings})
+    return create_app(
+        {"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url, "RATELIMIT_ENABLED": False, **settings}
+    )
 
 
 QUESTIONS = [UNMATCHED, CLINICAL, EMERGENCY, "does cannabis help sleep?"]

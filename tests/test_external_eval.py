@@ -36,11 +36,15 @@ def test_repeated_questions_are_merged_and_unusable_entries_skipped_with_counts(
 
 
 def test_a_set_with_repeats_is_evaluated_and_either_id_counts(tmp_path: Path) -> None:
-    folder = write_set(tmp_path / "set", FAQS, [
-        {"id": "q1", "query": "what is glaucoma", "faq_id": "2", "faq_ids": ["2"]},
-        {"id": "q2", "query": "how do they treat glaucoma", "faq_id": "3", "faq_ids": ["3"]},
-        {"id": "q3", "query": "what is the weather", "faq_id": None, "faq_ids": []},
-    ])
+    folder = write_set(
+        tmp_path / "set",
+        FAQS,
+        [
+            {"id": "q1", "query": "what is glaucoma", "faq_id": "2", "faq_ids": ["2"]},
+            {"id": "q2", "query": "how do they treat glaucoma", "faq_id": "3", "faq_ids": ["3"]},
+            {"id": "q3", "query": "what is the weather", "faq_id": None, "faq_ids": []},
+        ],
+    )
     result = evaluate_set(folder)
     assert result["_info"]["answerable"] == 2
     assert result["engine"]["top1"] == 1.0

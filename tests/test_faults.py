@@ -54,8 +54,12 @@ class Server:
 
 
 def server_env(tmp_path: Path, folder: Path, **settings: str) -> dict[str, str]:
-    env = dict(os.environ, FAQ_BOT_ANSWERS_DIR=str(folder), FAQ_BOT_RATELIMIT_ENABLED="false",
-               FAQ_BOT_DATABASE_URL=f"sqlite:///{tmp_path}/events.sqlite3")
+    env = dict(
+        os.environ,
+        FAQ_BOT_ANSWERS_DIR=str(folder),
+        FAQ_BOT_RATELIMIT_ENABLED="false",
+        FAQ_BOT_DATABASE_URL=f"sqlite:///{tmp_path}/events.sqlite3",
+    )
     env.update({f"FAQ_BOT_{name}": value for name, value in settings.items()})
     return env
 
@@ -68,7 +72,10 @@ def live_server(tmp_path: Path, folder: Path, *, workers: int = 2, **settings: s
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             [FAQ_BOT, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-            cwd=REPO, env=server_env(tmp_path, folder, **settings), stdout=sink, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=server_env(tmp_path, folder, **settings),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     server = Server(f"http://{HOST}:{port}", process, log)
     try:
@@ -97,8 +104,14 @@ def live_server(tmp_path: Path, folder: Path, *, workers: int = 2, **settings: s
             process.wait(timeout=10)
 
 
-def request(url: str, body: Any = None, *, timeout: float = REQUEST_TIMEOUT, raw: bytes | None = None,
-            content_type: str = "application/json") -> tuple[int, Any]:
+def request(
+    url: str,
+    body: Any = None,
+    *,
+    timeout: float = REQUEST_TIMEOUT,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, Any]:
     """(status, parsed JSON body or None); HTTP errors are returned, not raised."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     headers = {"Content-Type": content_type} if data is not None else {}
@@ -148,8 +161,9 @@ def test_many_concurrent_clients_while_content_changes(tmp_path: Path) -> None:
             sessions = [pool.submit(one_client, server.base, number) for number in range(CLIENTS)]
             time.sleep(0.5)
             synonyms = folder / "synonyms.yaml"
-            synonyms.write_text(synonyms.read_text(encoding="utf-8") + "\n# edited during the load test\n",
-                                encoding="utf-8")
+            synonyms.write_text(
+                synonyms.read_text(encoding="utf-8") + "\n# edited during the load test\n", encoding="utf-8"
+            )
             results = [outcome for session in sessions for outcome in session.result(timeout=600)]
         assert len(results) == CLIENTS * REQUESTS_PER_CLIENT
         statuses = Counter(status for _, status, _ in results)
@@ -191,8 +205,10 @@ def status_of(response: bytes) -> int:
 def test_slow_clients_do_not_stop_others(tmp_path: Path) -> None:
     """Clients trickling their request byte by byte still get answers, and so does everyone else meanwhile."""
     body = json.dumps({"question": "does cannabis help with sleep"}).encode()
-    head = (f"POST /api/ask HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST /api/ask HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
     message = head + body
     pieces = [message[i : i + 8] for i in range(0, len(message), 8)]  # ~25 pieces, 0.1 s apart
     with live_server(tmp_path, copy_answers(tmp_path)) as server:
@@ -219,8 +235,10 @@ def test_oversized_bodies_get_413_json(tmp_path: Path) -> None:
 
         chunk = b"a" * 65536
         chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(16)) + b"0\r\n\r\n"
-        head = (f"POST /api/ask HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode()
+        head = (
+            f"POST /api/ask HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        ).encode()
         try:
             response = raw_exchange(server.base, [head, chunked], pause=0)
         except ConnectionResetError:
@@ -256,8 +274,14 @@ def test_content_broken_while_running_then_restart(tmp_path: Path) -> None:
             assert status["reload"]["status"] == "failed"
             assert any("medical-cannabis.yaml" in error for error in status["reload"]["errors"])
 
-    restart = subprocess.run([FAQ_BOT, "serve", "--host", HOST, "--port", str(free_port())], cwd=REPO,
-                             env=server_env(tmp_path, folder), capture_output=True, text=True, timeout=120)
+    restart = subprocess.run(
+        [FAQ_BOT, "serve", "--host", HOST, "--port", str(free_port())],
+        cwd=REPO,
+        env=server_env(tmp_path, folder),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert restart.returncode == 1
     assert "medical-cannabis.yaml:" in restart.stderr and "not starting" in restart.stderr, restart.stderr
 
@@ -271,8 +295,14 @@ def test_restart_without_a_content_file_is_refused(tmp_path: Path, missing: str)
     """A content folder missing its safety rules or a topic file never starts half-loaded."""
     folder = copy_answers(tmp_path)
     (folder / missing).unlink()
-    result = subprocess.run([FAQ_BOT, "serve", "--host", HOST, "--port", str(free_port())], cwd=REPO,
-                            env=server_env(tmp_path, folder), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [FAQ_BOT, "serve", "--host", HOST, "--port", str(free_port())],
+        cwd=REPO,
+        env=server_env(tmp_path, folder),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "not starting" in result.stderr and "error" in result.stderr, result.stderr
 

@@ -87,8 +87,9 @@ def test_counts_repeat_wordings_and_biggest_come_first(book: AnswerBook) -> None
 
 def test_picks_decide_the_nearest_answer(book: AnswerBook) -> None:
     """When patients picked a suggestion for a wording, that answer is the group's nearest."""
-    [group] = group_questions([("does it knock you out at night", "ambiguous")], book,
-                              picks=[("does it knock you out at night", "sleep")])
+    [group] = group_questions(
+        [("does it knock you out at night", "ambiguous")], book, picks=[("does it knock you out at night", "sleep")]
+    )
     assert group.nearest_id == "sleep" and group.picked["sleep"] == 1
 
 

@@ -30,8 +30,12 @@ def make_app() -> Iterator[Any]:
 
 
 def post_ask(app: Flask, client_address: str = "127.0.0.1", **headers: str) -> Any:
-    return app.test_client().post("/api/ask", json={"question": "does it help sleep?"}, headers=headers,
-                                  environ_base={"REMOTE_ADDR": client_address})
+    return app.test_client().post(
+        "/api/ask",
+        json={"question": "does it help sleep?"},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": client_address},
+    )
 
 
 def test_ask_over_the_limit_gets_a_json_429_with_retry_after(make_app: Any) -> None:
@@ -85,8 +89,11 @@ def test_limits_can_be_switched_off(make_app: Any) -> None:
 
 def test_two_instances_share_one_limit_through_redis(make_app: Any) -> None:
     """Two instances on the same Redis count one client's requests together."""
-    shared = {"RATELIMIT_STORAGE_URI": redis_url(), "RATELIMIT_KEY_PREFIX": f"faq-bot-test-{uuid.uuid4().hex}",
-              "RATELIMIT_ASK": "3 per minute"}
+    shared = {
+        "RATELIMIT_STORAGE_URI": redis_url(),
+        "RATELIMIT_KEY_PREFIX": f"faq-bot-test-{uuid.uuid4().hex}",
+        "RATELIMIT_ASK": "3 per minute",
+    }
     first, second = make_app(**shared), make_app(**shared)
     statuses = [post_ask(app, "192.0.2.50").status_code for app in (first, second, first, second)]
     assert statuses == [200, 200, 200, 429]

@@ -77,6 +77,8 @@ def test_score_cutoff_returns_none_when_nothing_clears_it() -> None:
     assert engine.best("completely unrelated words", score_cutoff=50) is None
     assert MatchEngine([]).rank("anything") == []
     assert engine.rank("   ?!  ") == []
+
+
 def test_a_close_misspelling_counts_less_than_the_exact_word() -> None:
     """A typo still matches, but never beats the exact word."""
     engine = MatchEngine([Phrasing("exact", "monitoring"), Phrasing("other", "appointments")])
@@ -127,10 +129,14 @@ def test_best_rows_are_a_stable_sort_of_the_top() -> None:
                 assert _best_rows(scores, limit) == expected, (scores, limit)
 
 
-@given(st.lists(st.sampled_from(["the", "a", "cat", "sat", "ms", "pain", "sleep", "cannabis", "x", "help"]),
-                max_size=9).map(" ".join),
-       st.lists(st.sampled_from(["the", "cat", "on", "mat", "pain", "spasms", "sleep", "b", "help", "it"]),
-                max_size=9).map(" ".join))
+@given(
+    st.lists(
+        st.sampled_from(["the", "a", "cat", "sat", "ms", "pain", "sleep", "cannabis", "x", "help"]), max_size=9
+    ).map(" ".join),
+    st.lists(
+        st.sampled_from(["the", "cat", "on", "mat", "pain", "spasms", "sleep", "b", "help", "it"]), max_size=9
+    ).map(" ".join),
+)
 @settings(max_examples=300, deadline=None)
 def test_ratio_of_sorted_words_is_token_sort_ratio(first: str, second: str) -> None:
     """The re-rank compares words sorted at build time with fuzz.ratio: the same number as token_sort_ratio."""

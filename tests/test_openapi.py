@@ -34,13 +34,20 @@ SCHEMATHESIS_EXAMPLES = 40  # per operation: enough to find 5xx and shape drift,
 
 def fuzz_app(tmp_path: Path) -> Flask:
     """The real app and content, rate limits off: one test client sends every request."""
-    return create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "RATELIMIT_ENABLED": False,
-                       "DATABASE_URL": f"sqlite:///{tmp_path}/fuzz-events.sqlite3"})
+    return create_app(
+        {
+            "TESTING": True,
+            "ANSWERS_DIR": ANSWERS,
+            "RATELIMIT_ENABLED": False,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/fuzz-events.sqlite3",
+        }
+    )
 
 
 def documented_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(path, method.upper()) for path, item in spec["paths"].items() for method in item
-            if method.upper() in METHODS}
+    return {
+        (path, method.upper()) for path, item in spec["paths"].items() for method in item if method.upper() in METHODS
+    }
 
 
 def app_routes(app: Flask) -> set[tuple[str, str]]:
@@ -71,8 +78,9 @@ def validate_response(response: Any, path: str, method: str) -> None:
     assert response.mimetype in described["content"], response.mimetype
     schema_pointer = f"{pointer}/content/{_escape(response.mimetype)}/schema"
     registry: Registry[Any] = Registry().with_resource(SPEC_URI, Resource.from_contents(spec, DRAFT202012))
-    validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{schema_pointer}"}, registry=registry,
-                                     format_checker=FormatChecker())
+    validator = Draft202012Validator(
+        {"$ref": f"{SPEC_URI}#{schema_pointer}"}, registry=registry, format_checker=FormatChecker()
+    )
     errors = [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(response.get_json())]
     assert not errors, f"{method} {path} {status} does not match its schema: {errors}"
 
@@ -186,8 +194,13 @@ def test_fuzzed_requests_get_no_5xx_and_documented_responses(tmp_path: Path) -> 
                 continue  # no body or query to make invalid (any path text is a valid answer id)
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=SCHEMATHESIS_EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=SCHEMATHESIS_EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def call(case: Any) -> None:
                 case.call_and_validate()
 

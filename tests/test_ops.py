@@ -54,8 +54,12 @@ def test_metrics_count_replies_latency_content_and_events(app: Flask, client: Fl
 
 def test_one_json_log_line_per_request_without_the_question(client: FlaskClient, request_lines: list[str]) -> None:
     """Each request logs one JSON object: method, path, status, time, route; never the question or address."""
-    client.post("/api/ask", json={"question": QUESTION}, environ_base={"REMOTE_ADDR": "203.0.113.5"},
-                headers={"User-Agent": "secret-agent"})
+    client.post(
+        "/api/ask",
+        json={"question": QUESTION},
+        environ_base={"REMOTE_ADDR": "203.0.113.5"},
+        headers={"User-Agent": "secret-agent"},
+    )
     client.get("/api/search?q=my+name+is+Jo+Bloggs")
     assert len(request_lines) == 2
     ask, search = (json.loads(line) for line in request_lines)
@@ -67,12 +71,15 @@ def test_one_json_log_line_per_request_without_the_question(client: FlaskClient,
         assert secret not in joined
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("post", "/api/ask", {"question": "hello"}),
-    ("post", "/api/ask", {"question": ""}),
-    ("get", "/api/answers", None),
-    ("get", "/api/answers/no-such-id", None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/ask", {"question": "hello"}),
+        ("post", "/api/ask", {"question": ""}),
+        ("get", "/api/answers", None),
+        ("get", "/api/answers/no-such-id", None),
+    ],
+)
 def test_api_responses_are_never_cached(client: FlaskClient, method: str, path: str, body: object) -> None:
     """Every /api response, error or not, says Cache-Control: no-store."""
     response = getattr(client, method)(path, json=body) if body is not None else getattr(client, method)(path)
@@ -96,8 +103,11 @@ def test_proxy_headers_are_trusted_only_when_configured() -> None:
     for trusted, expected in ((0, "10.0.0.1"), (1, "198.51.100.7")):
         app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "TRUSTED_PROXIES": trusted})
         app.add_url_rule("/test-client-address", "test_client_address", lambda: str(request.remote_addr))
-        response = app.test_client().get("/test-client-address", environ_base={"REMOTE_ADDR": "10.0.0.1"},
-                                         headers={"X-Forwarded-For": "198.51.100.7"})
+        response = app.test_client().get(
+            "/test-client-address",
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+        )
         assert response.get_data(as_text=True) == expected
 
 

@@ -22,8 +22,14 @@ WIDGET_GZIP_BUDGET = 10_000  # bytes; the README reports the actual size
 
 @pytest.fixture
 def cors_client() -> FlaskClient:
-    app: Flask = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "ALLOWED_ORIGINS": f"{FOREIGN}, https://b.example",
-                             "RATELIMIT_ENABLED": False})
+    app: Flask = create_app(
+        {
+            "TESTING": True,
+            "ANSWERS_DIR": ANSWERS,
+            "ALLOWED_ORIGINS": f"{FOREIGN}, https://b.example",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     return app.test_client()
 
 
@@ -101,8 +107,14 @@ def test_allowed_origin_gets_cors_headers(cors_client: FlaskClient) -> None:
 
 def test_allowed_origin_preflight(cors_client: FlaskClient) -> None:
     """The browser's preflight for a JSON POST is answered for an allowed origin."""
-    response = cors_client.options("/api/ask", headers={
-        "Origin": FOREIGN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    response = cors_client.options(
+        "/api/ask",
+        headers={
+            "Origin": FOREIGN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert response.status_code in (200, 204)
     assert response.headers["Access-Control-Allow-Origin"] == FOREIGN
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
@@ -211,9 +223,14 @@ def test_lookup_badges_an_answer_the_chat_would_give_with_a_caveat(client: Flask
     [
         ("I took too many pills and can't breathe", {"route": "emergency", "reason": "emergency", "caveat": None}),
         ("Who can prescribe medical cannabis?", {"route": "answer", "reason": "matched", "caveat": None}),
-        ("Can my GP prescribe medical cannabis?",
-         {"route": "answer", "reason": "matched",
-          "caveat": "This is general information. Your specialist can tell you what applies to you."}),
+        (
+            "Can my GP prescribe medical cannabis?",
+            {
+                "route": "answer",
+                "reason": "matched",
+                "caveat": "This is general information. Your specialist can tell you what applies to you.",
+            },
+        ),
         ("   ", {"route": None, "reason": None, "caveat": None}),
     ],
 )

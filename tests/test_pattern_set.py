@@ -17,15 +17,53 @@ from tests.conftest import patient_questions
 # Every construct the translation writes out, including those where RE2's own reading of
 # the source text would differ from Python's ({,3}, \Z, \s against \v or \x1c, $ before "\n").
 CONSTRUCTS = [
-    r"\bkms\b", r"\Bms", r"self\s*harm", r"a\s+b", r"\S+x", r"[^\S ]", r"\d{2,}", r"\D\d", r"\w+\W+\w",
-    r"^end", r"end$", r"\Aend", r"end\Z", r"ab{,3}c", r"ab{2}", r"a.{0,5}b", r"a.*?b", r"(ab|cd)+e",
-    r"[a-c]x", r"[^a-z0-9 ]", r"[\d ]{3}", r"x[\s\d]y", r"(?:no|not) (point|reason)", r"(a|)b", r"",
-    r"caf\u00e9", r"\x0b", r"\x1c", r"a\nb", r"-", r"[-x]", r"\.", r"a[^b]c", r"[^ ]x",
+    r"\bkms\b",
+    r"\Bms",
+    r"self\s*harm",
+    r"a\s+b",
+    r"\S+x",
+    r"[^\S ]",
+    r"\d{2,}",
+    r"\D\d",
+    r"\w+\W+\w",
+    r"^end",
+    r"end$",
+    r"\Aend",
+    r"end\Z",
+    r"ab{,3}c",
+    r"ab{2}",
+    r"a.{0,5}b",
+    r"a.*?b",
+    r"(ab|cd)+e",
+    r"[a-c]x",
+    r"[^a-z0-9 ]",
+    r"[\d ]{3}",
+    r"x[\s\d]y",
+    r"(?:no|not) (point|reason)",
+    r"(a|)b",
+    r"",
+    r"caf\u00e9",
+    r"\x0b",
+    r"\x1c",
+    r"a\nb",
+    r"-",
+    r"[-x]",
+    r"\.",
+    r"a[^b]c",
+    r"[^ ]x",
 ]
 # Patterns RE2 would read differently or cannot run: left to Python's re, one by one.
 UNTRANSLATABLE = [
-    r"(?i)kms", r"(?i:kms)", r"pain(?= now)", r"(?<!no )pain", r"(a)\1", r"a++", r"(?>ab)", r"a{1001}",
-    r"(?a:\w)", r"(?P<x>a)(?(x)b|c)",
+    r"(?i)kms",
+    r"(?i:kms)",
+    r"pain(?= now)",
+    r"(?<!no )pain",
+    r"(a)\1",
+    r"a++",
+    r"(?>ab)",
+    r"a{1001}",
+    r"(?a:\w)",
+    r"(?P<x>a)(?(x)b|c)",
 ]
 PATTERNS = [re.compile(source) for source in CONSTRUCTS + UNTRANSLATABLE]
 
@@ -46,17 +84,41 @@ def test_every_shipped_safety_pattern_is_searched_in_one_pass(book: AnswerBook) 
     assert book.safety.patterns.in_one_pass == len(patterns) + len(book.safety.personal)
 
 
-@pytest.mark.parametrize("text", [
-    "i want to kms", "kms", "self  harm", "ab\nend", "end\n", "caf\u00e9 ms", "x\x0by", "a\x1cb", "a\tb",
-    "no point", "not reason", "ababe", "12 34", "xkms\u03bb", "", "THE END", "abbbc", "a-b.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to kms",
+        "kms",
+        "self  harm",
+        "ab\nend",
+        "end\n",
+        "caf\u00e9 ms",
+        "x\x0by",
+        "a\x1cb",
+        "a\tb",
+        "no point",
+        "not reason",
+        "ababe",
+        "12 34",
+        "xkms\u03bb",
+        "",
+        "THE END",
+        "abbbc",
+        "a-b.",
+    ],
+)
 def test_found_is_what_re_search_finds(text: str) -> None:
     assert PatternSet(PATTERNS).found((text,)) == expected(PATTERNS, (text,))
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from("abcdekmsxyz019 -.\t\n\x0b\x1c\u00e9\u03bbENDPAIN"), max_size=30),
-                min_size=1, max_size=2).map(tuple))
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("abcdekmsxyz019 -.\t\n\x0b\x1c\u00e9\u03bbENDPAIN"), max_size=30),
+        min_size=1,
+        max_size=2,
+    ).map(tuple)
+)
 def test_found_agrees_with_re_on_any_text(texts: tuple[str, ...]) -> None:
     assert PatternSet(PATTERNS).found(texts) == expected(PATTERNS, texts)
 
@@ -95,17 +157,20 @@ def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book:
     assert found_any > 50  # the labelled questions do reach the patterns
 
 
-@pytest.mark.parametrize(("source", "never"), [
-    (r"\b(can't|cannot) breathe\b", {"'"}),
-    (r"\bNHS\b", {"N", "H", "S"}),
-    (r"(?i)\bNHS\b", set()),
-    (r"(?i:NHS) or (?-i:X)", {"X"}),
-    (r"\d+(\.\d+)?\s*mg", {"."}),
-    (r"[A-Z.']x(?!\?)y", set()),  # classes and negative look-arounds need no particular character
-    (r"a(?=\?)", {"?"}),
-    (r"caf\u00e9|e-mail|snake_case", {"\u00e9", "-", "_"}),
-    (r"\bkill\s+myself\b", set()),
-])
+@pytest.mark.parametrize(
+    ("source", "never"),
+    [
+        (r"\b(can't|cannot) breathe\b", {"'"}),
+        (r"\bNHS\b", {"N", "H", "S"}),
+        (r"(?i)\bNHS\b", set()),
+        (r"(?i:NHS) or (?-i:X)", {"X"}),
+        (r"\d+(\.\d+)?\s*mg", {"."}),
+        (r"[A-Z.']x(?!\?)y", set()),  # classes and negative look-arounds need no particular character
+        (r"a(?=\?)", {"?"}),
+        (r"caf\u00e9|e-mail|snake_case", {"\u00e9", "-", "_"}),
+        (r"\bkill\s+myself\b", set()),
+    ],
+)
 def test_characters_a_cleaned_question_never_has_are_found(source: str, never: set[str]) -> None:
     found = literal_characters(re.compile(source))
     assert {character for character in found if not in_clean_text(character)} == never

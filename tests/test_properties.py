@@ -15,13 +15,50 @@ from tests.conftest import ANSWERS
 
 # Pieces that break naive text handling, mixed with words the content really uses.
 NASTY = [
-    "\x00", "\u200b", "\u200d", "\ufeff", "\u202e", "\u2066", "\u00ad",  # null, zero-width, BOM, RTL, soft hyphen
-    "👩\u200d⚕️", "🙂", "🇬🇧", "💊🌿",  # emoji, ZWJ sequences, flags
-    "مرحبا", "שָׁלוֹם", "हिन्दी", "한국어", "中文",  # right-to-left and combining scripts
-    "e\u0301\u0302\u0303\u0304", "Z\u0351\u0356\u0357\u0358",  # stacked combining marks
-    "ﬁ", "İ", "ß", "ＭＳ", "٣", "Ⅻ", "\ud7ff",  # compatibility forms, special case folds, odd digits
-    "'", "’", "`", "--", "...", "\t", "\n", "\r\n", " ", "  ",
-    "cannabis", "sleep", "pain", "ms", "spasms", "side effects", "dose", "suicide", "chest pain",
+    "\x00",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u202e",
+    "\u2066",
+    "\u00ad",  # null, zero-width, BOM, RTL, soft hyphen
+    "👩\u200d⚕️",
+    "🙂",
+    "🇬🇧",
+    "💊🌿",  # emoji, ZWJ sequences, flags
+    "مرحبا",
+    "שָׁלוֹם",
+    "हिन्दी",
+    "한국어",
+    "中文",  # right-to-left and combining scripts
+    "e\u0301\u0302\u0303\u0304",
+    "Z\u0351\u0356\u0357\u0358",  # stacked combining marks
+    "ﬁ",
+    "İ",
+    "ß",
+    "ＭＳ",
+    "٣",
+    "Ⅻ",
+    "\ud7ff",  # compatibility forms, special case folds, odd digits
+    "'",
+    "’",
+    "`",
+    "--",
+    "...",
+    "\t",
+    "\n",
+    "\r\n",
+    " ",
+    "  ",
+    "cannabis",
+    "sleep",
+    "pain",
+    "ms",
+    "spasms",
+    "side effects",
+    "dose",
+    "suicide",
+    "chest pain",
 ]
 QUESTIONS = st.one_of(
     st.text(max_size=200),
@@ -29,8 +66,11 @@ QUESTIONS = st.one_of(
     st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=8)), max_size=30).map(" ".join),
 )
 # Up to 100,000 characters: a short text repeated.
-HUGE = st.builds(lambda text, times: (text * times)[:100_000],
-                 st.text(min_size=1, max_size=20) | st.sampled_from(NASTY), st.integers(1000, 100_000))
+HUGE = st.builds(
+    lambda text, times: (text * times)[:100_000],
+    st.text(min_size=1, max_size=20) | st.sampled_from(NASTY),
+    st.integers(1000, 100_000),
+)
 HUNDRED_KB = [
     ("".join(NASTY) * 1000)[:100_000],
     "\x00" * 100_000,
@@ -70,8 +110,11 @@ def check_safety(text: str) -> None:
     verdict = safety.check(text)
     assert verdict == safety.check(text)
     if verdict is not None:
-        assert (verdict.route, verdict.reason) in {("emergency", "emergency"), ("specialist", "clinical"),
-                                                   ("specialist", "unmatched")}  # the last: out of scope
+        assert (verdict.route, verdict.reason) in {
+            ("emergency", "emergency"),
+            ("specialist", "clinical"),
+            ("specialist", "unmatched"),
+        }  # the last: out of scope
         assert verdict.message and verdict.rule
 
 

@@ -56,8 +56,12 @@ def test_no_personal_data_survives(case: dict) -> None:
 
 def test_corpus_leaks_nothing_in_total() -> None:
     """Across the whole corpus, the count of surviving personal data is zero."""
-    leaks = [(case["text"], personal) for case in CORPUS for personal in case["personal"]
-             if personal.lower() in redact(case["text"]).lower()]
+    leaks = [
+        (case["text"], personal)
+        for case in CORPUS
+        for personal in case["personal"]
+        if personal.lower() in redact(case["text"]).lower()
+    ]
     assert leaks == []
 
 
@@ -67,16 +71,19 @@ def test_clinical_words_are_untouched(text: str) -> None:
     assert redact(text) == text
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("my number is 07700 900123", "my number is [PHONE]"),
-    ("NHS 485 777 3456", "NHS [NHS_NUMBER]"),
-    ("postcode sw1a 1aa", "postcode [POSTCODE]"),
-    ("born 01/02/1980", "[DATE]"),
-    ("see https://example.com/x", "see [URL]"),
-    ("mail me: a@b.com", "mail me: [EMAIL]"),
-    ("I live at 12 High Street", "I live at [ADDRESS]"),
-    ("my name is Jo Bloggs and I have MS", "my name is [NAME] and I have MS"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my number is 07700 900123", "my number is [PHONE]"),
+        ("NHS 485 777 3456", "NHS [NHS_NUMBER]"),
+        ("postcode sw1a 1aa", "postcode [POSTCODE]"),
+        ("born 01/02/1980", "[DATE]"),
+        ("see https://example.com/x", "see [URL]"),
+        ("mail me: a@b.com", "mail me: [EMAIL]"),
+        ("I live at 12 High Street", "I live at [ADDRESS]"),
+        ("my name is Jo Bloggs and I have MS", "my name is [NAME] and I have MS"),
+    ],
+)
 def test_typed_placeholders(text: str, expected: str) -> None:
     """Each kind of personal data gets its own placeholder, the rest of the text stays."""
     assert redact(text) == expected
@@ -97,7 +104,8 @@ def test_redaction_does_not_import_flask() -> None:
 
 NO_DIGITS = st.text(st.characters(blacklist_categories=("Nd",)), max_size=120) | st.lists(
     st.sampled_from(["call", "me", "on", "flat", "road", "postcode", "is", "SW", "AB", "-", " ", "+", "(", "."]),
-    max_size=20).map(" ".join)
+    max_size=20,
+).map(" ".join)
 
 
 @settings(max_examples=300, deadline=None)

@@ -90,14 +90,26 @@ def test_a_good_change_is_served_with_a_new_version(live_app: Flask, content: Pa
 @pytest.mark.parametrize(
     ("name", "old", "new", "expected"),
     [
-        ("conversation.yaml", "    answer: >-\n      Hello, and welcome.", "    answer: Hello: and welcome.\n      x",
-         "not valid YAML"),
-        ("conversation.yaml", "    question: Hello\n    alternates:\n", "    question: Hello\n    alternats:\n",
-         "did you mean 'alternates'"),
+        (
+            "conversation.yaml",
+            "    answer: >-\n      Hello, and welcome.",
+            "    answer: Hello: and welcome.\n      x",
+            "not valid YAML",
+        ),
+        (
+            "conversation.yaml",
+            "    question: Hello\n    alternates:\n",
+            "    question: Hello\n    alternats:\n",
+            "did you mean 'alternates'",
+        ),
         ("conversation.yaml", GREETING, "Hello, and welcome. It cures nerve pain.", "compliance rule 'cure'"),
-        ("regression.yaml", "cases:\n", "cases:\n  - question: \"hello\"\n    answer: thanks\n", "regression case"),
-        ("safety.yaml", "emergency:\n", "emergency:\n  - rule: broken\n    patterns: ['(unclosed']\n",
-         "not a valid regular expression"),
+        ("regression.yaml", "cases:\n", 'cases:\n  - question: "hello"\n    answer: thanks\n', "regression case"),
+        (
+            "safety.yaml",
+            "emergency:\n",
+            "emergency:\n  - rule: broken\n    patterns: ['(unclosed']\n",
+            "not a valid regular expression",
+        ),
     ],
 )
 def test_broken_content_is_never_served(
@@ -203,8 +215,9 @@ def test_copies_left_by_dead_processes_are_swept(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, check=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     dead_pid = int(finished.stdout)
     abandoned = tmp_path / f"{reload_module.COPY_PREFIX}{dead_pid}-abc123"
     ours = tmp_path / f"{reload_module.COPY_PREFIX}{os.getpid()}-def456"

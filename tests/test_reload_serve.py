@@ -14,7 +14,9 @@ def test_reload_under_load_never_serves_broken_content() -> None:
     script = os.path.join(REPO, "benchmarks", "reload_load.py")
     result = subprocess.run(
         [sys.executable, script, "--duration", "6", "--workers", "2", "--clients", "3", "--interval", "0.2"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "failed requests: 0" in result.stdout

@@ -21,8 +21,17 @@ SHIPPED = load_answer_book(ANSWERS).safety
 # The emergency table reads like the NHS "when to call 999" list: one rule per sign, each with examples.
 EMERGENCY_EXAMPLES = [(rule.name, example) for rule in SHIPPED.emergency for example in rule.examples]
 RULE_EXAMPLES = [(rule.name, rule.kind, example) for rule in SHIPPED.rules for example in rule.examples]
-NHS_999_SIGNS = ("heart attack", "stroke", "confusion", "suicide", "breathing", "bleeding", "injuries", "seizure",
-                 "swelling")
+NHS_999_SIGNS = (
+    "heart attack",
+    "stroke",
+    "confusion",
+    "suicide",
+    "breathing",
+    "bleeding",
+    "injuries",
+    "seizure",
+    "swelling",
+)
 
 CLINICAL = [
     "what dose should I take",
@@ -149,10 +158,15 @@ def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
     assert reply.rule == "symptoms-now" and "Yellow Card" in reply.message
 
 
-@pytest.mark.parametrize(("typed", "read_as"), [
-    ("could this be a stoke", "stroke"), ("having a sezure", "seizure"), ("throat swolen", "swollen"),
-    ("feeling suicidle", "suicide"),
-])
+@pytest.mark.parametrize(
+    ("typed", "read_as"),
+    [
+        ("could this be a stoke", "stroke"),
+        ("having a sezure", "seizure"),
+        ("throat swolen", "swollen"),
+        ("feeling suicidle", "suicide"),
+    ],
+)
 def test_misspelt_rule_words_are_read_as_the_rule_word(typed: str, read_as: str) -> None:
     screening = SHIPPED.screen(typed)
     assert read_as in screening.read_as.split()
@@ -176,20 +190,34 @@ def test_unless_and_also_patterns() -> None:
     """``unless`` cancels its own rule only; ``also`` makes a rule need a second pattern anywhere."""
     rules = SafetyRules(
         emergency=(
-            SafetyRule("too-much", safety.EMERGENCY, patterns=(re.compile(r"\btoo much\b"),),
-                       unless=(re.compile(r"\btoo much (paperwork|waiting)\b"), re.compile(r"\bfilm\b"))),
-            SafetyRule("one-side", safety.EMERGENCY, patterns=(re.compile(r"\bone side\b"),),
-                       also=(re.compile(r"\bsudden\w*\b"),)),
+            SafetyRule(
+                "too-much",
+                safety.EMERGENCY,
+                patterns=(re.compile(r"\btoo much\b"),),
+                unless=(re.compile(r"\btoo much (paperwork|waiting)\b"), re.compile(r"\bfilm\b")),
+            ),
+            SafetyRule(
+                "one-side",
+                safety.EMERGENCY,
+                patterns=(re.compile(r"\bone side\b"),),
+                also=(re.compile(r"\bsudden\w*\b"),),
+            ),
         ),
         clinical=(SafetyRule("amounts", safety.CLINICAL, patterns=(re.compile(r"\bmuch\b"),)),),
         messages={"emergency": "Call 999.", "clinical": "Ask your specialist.", "unmatched": "Sorry."},
         common_words=frozenset(),
     )
-    for question, rule in [("I took too much", "too-much"), ("too much paperwork", "amounts"),
-                           ("too much waiting, too much", "amounts"), ("the too much film", "amounts"),
-                           ("too much \u03bb", "too-much"), ("numb down one side", None),
-                           ("suddenly numb down one side", "one-side"), ("one side, all of a sudden", "one-side"),
-                           ("hello", None)]:
+    for question, rule in [
+        ("I took too much", "too-much"),
+        ("too much paperwork", "amounts"),
+        ("too much waiting, too much", "amounts"),
+        ("the too much film", "amounts"),
+        ("too much \u03bb", "too-much"),
+        ("numb down one side", None),
+        ("suddenly numb down one side", "one-side"),
+        ("one side, all of a sudden", "one-side"),
+        ("hello", None),
+    ]:
         verdict = rules.check(question)
         assert (verdict.rule if verdict else None) == rule, question
         assert verdict == reference_verdict(rules, question), question
@@ -204,8 +232,9 @@ def test_a_pattern_with_its_own_flags_loads_and_fires(tmp_path: Path) -> None:
     anchor = "  - rule: chest-pain\n"
     start = text.index(anchor)
     patterns_at = text.index("    patterns:\n", start) + len("    patterns:\n")
-    safety_file.write_text(text[:patterns_at] + "      - '(?i)\\bCRUSHING FEELING\\b'\n" + text[patterns_at:],
-                           encoding="utf-8")
+    safety_file.write_text(
+        text[:patterns_at] + "      - '(?i)\\bCRUSHING FEELING\\b'\n" + text[patterns_at:], encoding="utf-8"
+    )
     book = load_answer_book(str(folder))
     assert "(?i)" in "".join(pattern.pattern for rule in book.safety.rules for pattern in rule.patterns)
     assert answer_question(book, "a crushing feeling right now").rule == "chest-pain"
@@ -215,8 +244,11 @@ def test_a_pattern_with_its_own_flags_loads_and_fires(tmp_path: Path) -> None:
 def test_concepts_and_near_are_written_out_at_load(book: AnswerBook) -> None:
     """'{concept}' stands for its words; 'A ~ B' finds A and B at most six words apart, either way round."""
     face_droop = next(rule for rule in book.safety.rules if rule.name == "stroke-face")
-    for question in ("her face has dropped", "drooping on one side of his face",
-                     "face is all of a sudden completely dropped"):
+    for question in (
+        "her face has dropped",
+        "drooping on one side of his face",
+        "face is all of a sudden completely dropped",
+    ):
         assert any(pattern.search(clean(question)) for pattern in face_droop.patterns), question
     far = "face " + "word " * 7 + "dropped"
     assert not any(pattern.search(far) for pattern in face_droop.patterns)
@@ -237,17 +269,54 @@ def reference_verdict(rules: SafetyRules, question: str) -> SafetyVerdict | None
 
 
 # Words the rules are written with, so generated questions reach the patterns as well as plain text.
-PATTERN_WORDS = sorted({word for rule in SHIPPED.rules for pattern in (*rule.patterns, *rule.also, *rule.unless)
-                        for word in re.findall(r"[a-z]{2,}", re.sub(r"\\.", " ", pattern.pattern))})
+PATTERN_WORDS = sorted(
+    {
+        word
+        for rule in SHIPPED.rules
+        for pattern in (*rule.patterns, *rule.also, *rule.unless)
+        for word in re.findall(r"[a-z]{2,}", re.sub(r"\\.", " ", pattern.pattern))
+    }
+)
 RULE_WORDS = sorted({word for rule in SHIPPED.rules for word in rule.vocabulary})
-QUESTION_WORDS = ["is", "it", "ok", "my", "the", "cannabis", "pain", "sleep", "help", "with", "while", "i", "am",
-                  "driving", "pregnant", "dose", "breathe", "cant", "suicidal", "tonight", "chest", "weed", "suddenly"]
+QUESTION_WORDS = [
+    "is",
+    "it",
+    "ok",
+    "my",
+    "the",
+    "cannabis",
+    "pain",
+    "sleep",
+    "help",
+    "with",
+    "while",
+    "i",
+    "am",
+    "driving",
+    "pregnant",
+    "dose",
+    "breathe",
+    "cant",
+    "suicidal",
+    "tonight",
+    "chest",
+    "weed",
+    "suddenly",
+]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(QUESTION_WORDS), st.sampled_from(PATTERN_WORDS),
-                          st.sampled_from(RULE_WORDS).map(lambda word: word[:-1] + "x"),  # a typo
-                          st.text(max_size=8)), max_size=10).map(" ".join))
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(QUESTION_WORDS),
+            st.sampled_from(PATTERN_WORDS),
+            st.sampled_from(RULE_WORDS).map(lambda word: word[:-1] + "x"),  # a typo
+            st.text(max_size=8),
+        ),
+        max_size=10,
+    ).map(" ".join)
+)
 def test_verdicts_are_the_policy_read_literally(book: AnswerBook, question: str) -> None:
     """The one-pass pattern search and remembered typo readings change no verdict."""
     assert book.safety.check(question) == reference_verdict(book.safety, question)

@@ -38,7 +38,9 @@ def test_serve_answers_over_http_with_gunicorn() -> None:
     port = free_port()
     server = subprocess.Popen(
         [FAQ_BOT, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         assert json.loads(wait_for(f"http://127.0.0.1:{port}/healthz")) == {"status": "ok"}
@@ -64,7 +66,8 @@ def test_serve_refuses_broken_content_with_file_and_line(tmp_path: Path) -> None
     sleep_file = folder / "medical-cannabis.yaml"
     sleep_file.write_text(sleep_file.read_text(encoding="utf-8").replace("  - id: sleep", "  - id: Sleep!", 1))
     env = dict(os.environ, FAQ_BOT_ANSWERS_DIR=str(folder))
-    result = subprocess.run([FAQ_BOT, "serve", "--port", str(free_port())], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [FAQ_BOT, "serve", "--port", str(free_port())], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "medical-cannabis.yaml:" in result.stderr and "'Sleep!'" in result.stderr

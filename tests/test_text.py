@@ -27,8 +27,13 @@ def test_clean_folds_case_punctuation_unicode_and_apostrophes(typed: str, expect
 
 def test_synonyms_rewrite_whole_words_longest_first() -> None:
     """Synonyms replace whole words and phrases, the longest first, without chaining."""
-    table = SynonymTable.from_mapping({"cannabis": ["weed", "pot"], "multiple sclerosis": ["ms"],
-                                       "hypermobility": ["hypermobility spectrum disorder", "hsd"]})
+    table = SynonymTable.from_mapping(
+        {
+            "cannabis": ["weed", "pot"],
+            "multiple sclerosis": ["ms"],
+            "hypermobility": ["hypermobility spectrum disorder", "hsd"],
+        }
+    )
     assert table.apply("does weed help ms") == "does cannabis help multiple sclerosis"
     assert table.apply("teapot and msg") == "teapot and msg"
     assert table.apply("hypermobility spectrum disorder") == "hypermobility"

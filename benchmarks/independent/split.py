@@ -32,13 +32,13 @@ SEED = 20261202
 PURPOSES = {
     "test-fresh": "# A fresh batch that only measures: report it, never tune on it.\n",
     "calibration": "# Written after the alternates were tuned on dev; fits the confidence model and its thresholds\n"
-                   "# (benchmarks/calibrate.py). Like dev, never reported as a result.\n",
+    "# (benchmarks/calibrate.py). Like dev, never reported as a result.\n",
     "dev4": "# A fourth dev batch (emergencies from non-native speakers, fragments, carers; suicide never named),\n"
-            "# written after the third test figures: tune on it like dev, never report it.\n",
+    "# written after the third test figures: tune on it like dev, never report it.\n",
     "dev3": "# A third dev batch (emergencies described, not named; decisions asked as what is normal or safe),\n"
-            "# written after the second test figures: tune on it like dev, never report it.\n",
+    "# written after the second test figures: tune on it like dev, never report it.\n",
     "dev2": "# A second dev batch (emergencies in everyday and minimising words, decisions dressed as general\n"
-            "# questions), written after the first test figures: tune on it like dev, never report it.\n",
+    "# questions), written after the first test figures: tune on it like dev, never report it.\n",
 }
 FIELDS = ("question", "answer", "route", "reason", "tag")
 
@@ -96,8 +96,7 @@ def main() -> int:
     if args.whole:
         cases = [case for key in sorted(groups) for case in groups[key]]
         random.Random(SEED).shuffle(cases)
-        dump(cases, HERE / f"{args.whole}.yaml",
-             header + PURPOSES[args.whole])
+        dump(cases, HERE / f"{args.whole}.yaml", header + PURPOSES[args.whole])
         print(f"{len(cases)} cases to {args.whole}.yaml ({dropped} repeats dropped)")
         return 0
     dev: list[dict] = []

@@ -22,6 +22,7 @@ from faq_bot.compliance import NO_COMPLIANCE, Allowance, ComplianceRule, Complia
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.matching import MatchEngine, Phrasing
 from faq_bot.pattern_set import literal_characters
+from faq_bot.routes import Reason
 from faq_bot.safety import CLINICAL, EMERGENCY, OUT_OF_SCOPE, SafetyRule, SafetyRules
 from faq_bot.text import SynonymTable, clean, in_clean_text
 from faq_bot.yaml_reader import YamlList, YamlMap, YamlText, line_of, read_yaml
@@ -47,8 +48,6 @@ REQUIRED_IDS = (
 )  # fmt: skip
 MESSAGE_KEYS = ("emergency", "clinical", "unmatched", "clarify")
 OPTIONAL_MESSAGE_KEYS = ("caveat",)  # shown under an answer given to a question in personal words
-ROUTES = ("answer", "clarify", "specialist", "emergency")
-REASONS = ("matched", "ambiguous", "clinical", "unmatched", "emergency", "smalltalk")
 STATUSES = ("published", "draft")
 
 ANSWER_FIELDS = {
@@ -62,6 +61,7 @@ ANSWER_FIELDS = {
     "related": "a list of answer ids",
     "review_due": "a date by which it must be reviewed again, YYYY-MM-DD",
     "caveat": "true: asked in personal words ('how is my treatment monitored'), it is given with the caveat line",
+    "smalltalk": "true: conversation (a greeting, thanks, what this service is), not information",
 }
 REQUIRED_ANSWER_FIELDS = ("id", "question", "alternates", "answer", "source", "reviewed_on")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -96,6 +96,7 @@ class Answer:
     related: tuple[str, ...] = ()
     review_due: dt.date | None = None
     caveat: bool = False  # given with the caveat line when asked in personal words
+    smalltalk: bool = False  # conversation (greeting, thanks, about the service): reason "smalltalk"
     file: str = ""
     line: int = 0
     # Line of each field's value ("question", "answer", "alternates.0", ...), for messages.
@@ -710,9 +711,8 @@ class _FolderReader:
             self._date(entry["reviewed_on"], "reviewed_on", entry.line) if "reviewed_on" in entry else None
         )
         review_due = self._date(entry["review_due"], "review_due", entry.line) if "review_due" in entry else None
-        caveat = str(entry.get("caveat", "false"))
-        if caveat not in ("true", "false"):
-            self.problem(line_of(entry.get("caveat"), entry.line), f"caveat '{caveat}' must be true or false")
+        caveat = self._flag(entry, "caveat")
+        smalltalk = self._flag(entry, "smalltalk")
         reviewed_on = fields["reviewed_on"]
         if reviewed_on is not None and reviewed_on > dt.date.today():
             self.problem(
@@ -757,12 +757,20 @@ class _FolderReader:
             status=status,
             related=tuple(related),
             review_due=review_due,
-            caveat=caveat == "true",
+            caveat=caveat,
+            smalltalk=smalltalk,
             file=self.file,
             line=entry.line,
             field_lines=_field_lines(entry),
         )
         self._related_lines[answer_id] = line_of(entry.get("related"), entry.line)
+
+    def _flag(self, entry: YamlMap, key: str) -> bool:
+        """An optional true/false field of an answer (false when absent; a problem when neither)."""
+        value = str(entry.get(key, "false"))
+        if value not in ("true", "false"):
+            self.problem(line_of(entry.get(key), entry.line), f"{key} '{value}' must be true or false")
+        return value == "true"
 
     def _check_answers(self, answers: dict[str, Answer], required_ids: tuple[str, ...]) -> None:
         phrasing_owner: dict[str, tuple[str, str, int]] = {}
@@ -874,8 +882,8 @@ def read_cases_document(
         elif route not in ("specialist", "emergency"):
             problem(item.line, "case needs 'answer: <id>' or 'route: specialist' / 'route: emergency'")
             continue
-        if reason is not None and str(reason) not in REASONS:
-            problem(line_of(reason, item.line), f"reason '{reason}' is not one of {', '.join(REASONS)}")
+        if reason is not None and str(reason) not in set(Reason):
+            problem(line_of(reason, item.line), f"reason '{reason}' is not one of {', '.join(Reason)}")
             continue
         cases.append(
             Case(

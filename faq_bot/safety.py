@@ -31,6 +31,7 @@ from rapidfuzz import fuzz, process
 from spellchecker import SpellChecker
 
 from faq_bot.pattern_set import PatternSet
+from faq_bot.routes import Reason, Route
 from faq_bot.text import NO_SYNONYMS, SynonymTable, clean
 
 EMERGENCY = "emergency"
@@ -61,8 +62,8 @@ class SafetyRule:
 class SafetyVerdict:
     """Where the safety rules send a question, and which rule said so."""
 
-    route: str  # "emergency" or "specialist"
-    reason: str  # "emergency", "clinical" or "unmatched"
+    route: Route  # EMERGENCY or SPECIALIST
+    reason: Reason  # EMERGENCY, CLINICAL or UNMATCHED
     rule: str
     message: str
 
@@ -132,9 +133,9 @@ class SafetyRules:
         self.synonyms = synonyms
         self.personal = personal
         routes = (
-            (emergency, "emergency", "emergency"),
-            (clinical, "specialist", "clinical"),
-            (out_of_scope, "specialist", "unmatched"),
+            (emergency, Route.EMERGENCY, Reason.EMERGENCY),
+            (clinical, Route.SPECIALIST, Reason.CLINICAL),
+            (out_of_scope, Route.SPECIALIST, Reason.UNMATCHED),
         )
         self.ordered: tuple[tuple[SafetyRule, SafetyVerdict], ...] = tuple(
             (rule, SafetyVerdict(route, reason, rule.name, rule.message or messages.get(reason, "")))

@@ -11,10 +11,9 @@ from typing import Any
 from faq_bot.confidence import DEFAULT_CALIBRATION, Calibration
 from faq_bot.content import AnswerBook
 from faq_bot.matching import Candidate
+from faq_bot.routes import Reason, Route
 from faq_bot.settings import DEFAULTS
 from faq_bot.text import clean
-
-SMALLTALK_IDS = frozenset({"greeting", "thanks", "about-this-service"})
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,8 @@ class Thresholds:
 class Reply:
     """The service's reply to one question, and why it was chosen."""
 
-    route: str
-    reason: str
+    route: Route
+    reason: Reason
     message: str
     answers_version: str
     answer: dict[str, Any] | None = None
@@ -89,10 +88,10 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
 
     if confidence >= thresholds.answer:
         best = book.answers[candidates[0].answer_id]
-        reason = "smalltalk" if best.id in SMALLTALK_IDS else "matched"
+        reason = Reason.SMALLTALK if best.smalltalk else Reason.MATCHED
         caveat = (messages.get("caveat") or None) if screening.personal and best.caveat else None
         return Reply(
-            "answer",
+            Route.ANSWER,
             reason,
             best.answer,
             book.version,
@@ -104,7 +103,12 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
 
     if confidence < thresholds.clarify or len(candidates) < 2:
         return Reply(
-            "specialist", "unmatched", messages["unmatched"], book.version, confidence=confidence, candidates=candidates
+            Route.SPECIALIST,
+            Reason.UNMATCHED,
+            messages["unmatched"],
+            book.version,
+            confidence=confidence,
+            candidates=candidates,
         )
 
     # Not sure enough to answer, but the right answer is likely among the best few: offer
@@ -119,8 +123,8 @@ def answer_question(book: AnswerBook, question: str, thresholds: Thresholds = Th
         for c in offered[: thresholds.max_suggestions]
     )
     return Reply(
-        "clarify",
-        "ambiguous",
+        Route.CLARIFY,
+        Reason.AMBIGUOUS,
         messages["clarify"],
         book.version,
         confidence=confidence,

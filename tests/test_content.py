@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from faq_bot.compliance import Allowance, ComplianceRule, ComplianceRules, phrase_pattern
 from faq_bot.content import COMPLIANCE_FILE, load_answer_book
+from faq_bot.service import answer_question
 from tests.conftest import ANSWERS, DATA
 
 VALID = os.path.join(DATA, "valid")
@@ -76,3 +79,16 @@ def test_rules_apply_only_to_their_fields() -> None:
     assert rules.hits("Should I stop?", "question") == []
     assert [hit.text for hit in rules.hits("Please stop.", "answer")] == ["stop"]
     assert rules.hits("Look for the stop sign.", "answer") == []
+
+
+def test_small_talk_is_marked_in_the_content(tmp_path: Path) -> None:
+    """'smalltalk: true' in YAML, not a list in Python, makes a reply's reason 'smalltalk'."""
+    assert answer_question(load_answer_book(ANSWERS), "hello").reason == "smalltalk"
+    folder = tmp_path / "answers"
+    shutil.copytree(ANSWERS, folder)
+    conversation = folder / "conversation.yaml"
+    conversation.write_text(
+        conversation.read_text(encoding="utf-8").replace("    smalltalk: true\n", ""), encoding="utf-8"
+    )
+    reply = answer_question(load_answer_book(str(folder)), "hello")
+    assert (reply.route, reply.reason) == ("answer", "matched")

@@ -21,7 +21,7 @@ from typing import Any
 from faq_bot.compliance import NO_COMPLIANCE, Allowance, ComplianceRule, ComplianceRules, phrase_pattern
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.matching import MatchEngine, Phrasing
-from faq_bot.pattern_set import literal_characters
+from faq_bot.pattern_set import literal_characters, shared_syntax_problem
 from faq_bot.routes import Reason
 from faq_bot.safety import CLINICAL, EMERGENCY, OUT_OF_SCOPE, SafetyRule, SafetyRules
 from faq_bot.text import SynonymTable, clean, in_clean_text
@@ -523,9 +523,18 @@ class _FolderReader:
             except re.error as error:
                 self.problem(line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}")
                 continue
-            compiled.append(pattern)
             if not on_questions:
+                compiled.append(pattern)
                 continue
+            problem = shared_syntax_problem(pattern.pattern)
+            if problem is not None:
+                self.problem(
+                    line_of(item, line),
+                    f"pattern {text!r}: {problem}",
+                    "safety patterns are searched with RE2 and Python alike: docs/content-format.md",
+                )
+                continue
+            compiled.append(pattern)
             never = sorted(character for character in literal_characters(pattern) if not in_clean_text(character))
             if never:
                 self.problem(

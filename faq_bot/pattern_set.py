@@ -1,22 +1,17 @@
 """Search a question for many regular expressions at once, with the answer Python's ``re`` would give.
 
-The safety rules hold about a hundred patterns, and every question is searched for all of
+The safety rules hold a few hundred patterns, and every question is searched for all of
 them: one by one, that is most of the cost of the safety check. RE2's ``Set`` (PyPI
 ``google-re2``, Google's own binding) searches for all of them in one linear-time pass.
 
-RE2 reads some syntax differently from Python (``{,5}``, ``\\Z``, inline flags, Unicode
-classes), so no pattern's source text is handed to it. Each pattern is parsed by
-Python's own parser and written out again in RE2 syntax from the parse tree, and only
-when every piece of it is one whose meaning both engines share on the texts searched here:
-literals, classes, ``\\d \\s \\w \\b``, ``.``, anchors, groups, alternation and counted
-repeats, with no flags. Anything else (look-arounds, back-references, flags...) stays
-with Python's ``re``, searched one by one as before.
-
-The two engines agree on ASCII text without line breaks, given how ``\\s`` is written
-out (Python's also matches ``\\v`` and ``\\x1c``-``\\x1f``); a text with any other
-character (a question in another script) is searched with Python's ``re`` alone. Cleaned
-questions (``text.clean``) are ASCII nearly always. ``tests/test_pattern_set.py`` checks
-that both ways give the same positions on every labelled question and on generated texts.
+Safety patterns are written in the syntax RE2 and Python's ``re`` share, and RE2 reads
+their source text as it is. The loader refuses, with file and line, a pattern RE2 cannot
+read (look-arounds, back-references...) or one the two engines read differently
+(``shared_syntax_problem``). On plain ASCII text without line breaks, which is what
+``text.clean`` makes of nearly every question, the two engines then agree; a text with
+any other character (a question in another script) is searched with Python's ``re``
+pattern by pattern, and so is any pattern RE2 will not take (never a shipped one).
+``tests/test_pattern_set.py`` checks that both ways give the same positions.
 """
 
 from __future__ import annotations
@@ -24,8 +19,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 import re2
@@ -34,121 +27,97 @@ log = logging.getLogger("faq_bot.safety")
 
 # Bytes RE2 may use for the set's program and the automaton it builds as texts arrive (RE2's default).
 # When that is full it starts the automaton afresh and goes on: never a missed match (a test searches
-# long random texts with a quarter of this), and memory stays bounded whatever patients type.
+# long random texts with a smaller budget), and memory stays bounded whatever patients type.
 SET_MEMORY = 8 << 20
-_MAX_COUNT = 1000  # RE2's largest repeat count
-
-_CATEGORIES = {
-    sre.CATEGORY_DIGIT: r"\d",
-    sre.CATEGORY_NOT_DIGIT: r"\D",
-    # Python's \s on ASCII: also \v and the separators \x1c-\x1f, which RE2's \s leaves out.
-    sre.CATEGORY_SPACE: r"\t\n\x{b}\f\r \x{1c}-\x{1f}",
-    sre.CATEGORY_NOT_SPACE: r"\x{0}-\x{8}\x{e}-\x{1b}\x{21}-\x{10ffff}",
-    sre.CATEGORY_WORD: r"\w",
-    sre.CATEGORY_NOT_WORD: r"\W",
-}
-_ANCHORS = {
-    sre.AT_BEGINNING: "^",
-    sre.AT_BEGINNING_STRING: r"\A",
-    sre.AT_END: "$",  # Python's also matches before a final newline: texts with one are not searched by RE2
-    sre.AT_END_STRING: r"\z",
-    sre.AT_BOUNDARY: r"\b",
-    sre.AT_NON_BOUNDARY: r"\B",
-}
+# Text both engines read alike: printable ASCII and tabs, no line breaks or control characters.
+_PLAIN_TEXT = re.compile(r"[\t\x20-\x7e]*")
+# Syntax both engines accept but read differently.
+_READ_DIFFERENTLY = (
+    (re.compile(r"(?<!\\)\{,"), "'{,n}' is a repeat to Python but plain text to RE2: write '{0,n}'"),
+    (re.compile(r"\[\[?:[a-z]+:\]"), "'[:alpha:]' classes are RE2's own: write the characters, e.g. '[a-z]'"),
+)
 
 
-class _Untranslatable(Exception):
-    """The pattern uses something RE2 does not read exactly as Python does."""
-
-
-def re2_syntax(pattern: re.Pattern[str]) -> str | None:
-    """The pattern in RE2 syntax, written from Python's parse of it; None when it cannot be said exactly."""
-    if pattern.flags & ~re.UNICODE:
-        return None
+def shared_syntax_problem(source: str) -> str | None:
+    """Why RE2 would not read this pattern as Python's ``re`` does; None when both read it alike."""
+    for finder, problem in _READ_DIFFERENTLY:
+        if finder.search(source):
+            return problem
+    options = re2.Options()
+    options.log_errors = False
     try:
-        return _sequence(sre_parse.parse(pattern.pattern, pattern.flags))
-    except (_Untranslatable, re.error):
-        return None
+        re2.compile(source, options)
+    except re2.error as error:
+        reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+        return (
+            f"RE2 cannot read it ({reason}): look-arounds, back-references, atomic groups and '\\Z' "
+            "are Python's own; write the pattern without them"
+        )
+    return None
 
 
-def _sequence(items: Iterable[tuple[Any, Any]]) -> str:
-    return "".join(_item(op, value) for op, value in items)
-
-
-def _item(op: Any, value: Any) -> str:
-    if op is sre.LITERAL:
-        return _char(value)
-    if op is sre.NOT_LITERAL:
-        return f"[^{_char(value)}]"
-    if op is sre.ANY:
-        return "."
-    if op is sre.IN:
-        return _class(value)
-    if op is sre.AT and value in _ANCHORS:
-        return _ANCHORS[value]
-    if op is sre.BRANCH:
-        return "(?:" + "|".join(_sequence(branch) for branch in value[1]) + ")"
-    if op is sre.SUBPATTERN:
-        _group, add_flags, del_flags, inner = value
-        if add_flags or del_flags:
-            raise _Untranslatable
-        return f"(?:{_sequence(inner)})"
-    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-        low, high, inner = value
-        if low > _MAX_COUNT or (high is not sre.MAXREPEAT and high > _MAX_COUNT):
-            raise _Untranslatable
-        count = f"{{{low},}}" if high is sre.MAXREPEAT else f"{{{low},{high}}}"
-        return f"(?:{_sequence(inner)}){count}{'?' if op is sre.MIN_REPEAT else ''}"
-    raise _Untranslatable  # look-arounds, back-references, atomic groups, possessive repeats...
-
-
-def _class(items: Sequence[tuple[Any, Any]]) -> str:
-    negate = bool(items) and items[0][0] is sre.NEGATE
-    parts = []
-    for op, value in items[1:] if negate else items:
-        if op is sre.LITERAL:
-            parts.append(_char(value))
-        elif op is sre.RANGE:
-            parts.append(f"{_char(value[0])}-{_char(value[1])}")
-        elif op is sre.CATEGORY and value in _CATEGORIES:
-            parts.append(_CATEGORIES[value])
-        else:
-            raise _Untranslatable
-    return f"[{'^' if negate else ''}{''.join(parts)}]"
+def flags_in_source(pattern: re.Pattern[str]) -> bool:
+    """Whether every flag of the pattern is written in its source ("(?i)"), where RE2 reads it too."""
+    return re.compile(pattern.pattern).flags == pattern.flags
 
 
 def literal_characters(pattern: re.Pattern[str]) -> set[str]:
-    """The characters the pattern must match literally somewhere (outside classes and negative
-    look-arounds), lower-cased where it ignores case: what a text needs for that part to match."""
-    try:
-        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
-    except re.error:
-        return set()
+    """The characters the pattern must match literally somewhere (outside classes), lower-cased
+    where it ignores case: what a text needs for that part to match.
+
+    Read from the source text: escapes such as ``\\b`` or ``\\w`` and character classes match
+    no particular character; an escaped punctuation mark (``\\.``, ``\\'``) is a literal one.
+    """
+    source = pattern.pattern
+    ignore_case = [bool(pattern.flags & re.IGNORECASE)]  # per open group: "(?i:...)" and "(?-i:...)" scope it
     found: set[str] = set()
-    _collect_literals(parsed, bool(pattern.flags & re.IGNORECASE), found)
+    index = 0
+    while index < len(source):
+        character = source[index]
+        if character == "\\" and index + 1 < len(source):
+            escaped = source[index + 1]
+            code = re.match(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))", source[index:])
+            if code:  # a character by its number: a literal one
+                literal = chr(int(next(group for group in code.groups() if group), 16))
+                found.add(literal.lower() if ignore_case[-1] else literal)
+                index += code.end()
+                continue
+            if not escaped.isalnum():
+                found.add(escaped.lower() if ignore_case[-1] else escaped)
+            index += 2
+        elif character == "[":  # a class: no particular character; skip to its closing bracket
+            index += 1
+            index += source.startswith("^", index)
+            index += source.startswith("]", index)
+            while index < len(source) and source[index] != "]":
+                index += 2 if source[index] == "\\" else 1
+            index += 1
+        elif character == "(":
+            flags = re.match(r"\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])", source[index:])
+            scoped = ignore_case[-1]
+            if flags:
+                scoped = ("i" in flags.group(1) or scoped) and "i" not in (flags.group(2) or "")
+                if flags.group(3) == ")":  # "(?i)": for the rest of the pattern
+                    ignore_case[-1] = scoped
+                    index += flags.end()
+                    continue
+                index += flags.end()
+            elif source.startswith("(?P<", index):  # a named group: its name is no text
+                index = source.index(">", index) + 1
+            else:
+                index += 1
+            ignore_case.append(scoped)
+        elif character == ")":
+            if len(ignore_case) > 1:
+                ignore_case.pop()
+            index += 1
+        elif character == "{" and re.match(r"\{\d*,?\d*\}", source[index:]):  # a count
+            index = source.index("}", index) + 1
+        else:
+            if character not in "|?*+.^$":
+                found.add(character.lower() if ignore_case[-1] else character)
+            index += 1
     return found
-
-
-def _collect_literals(items: Iterable[tuple[Any, Any]], ignore_case: bool, found: set[str]) -> None:
-    for op, value in items:
-        if op is sre.LITERAL:
-            found.add(chr(value).lower() if ignore_case else chr(value))
-        elif op is sre.BRANCH:
-            for branch in value[1]:
-                _collect_literals(branch, ignore_case, found)
-        elif op is sre.SUBPATTERN:
-            _group, add_flags, del_flags, inner = value
-            scoped = (ignore_case or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
-            _collect_literals(inner, scoped, found)
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            _collect_literals(value[2], ignore_case, found)
-        elif op is sre.ASSERT:  # a positive look-around needs its text too
-            _collect_literals(value[1], ignore_case, found)
-
-
-def _char(code: int) -> str:
-    character = chr(code)
-    return character if character.isascii() and character.isalnum() else f"\\x{{{code:x}}}"
 
 
 class PatternSet:
@@ -158,7 +127,7 @@ class PatternSet:
         self.patterns = tuple(patterns)
         self._set, self._set_positions = self._compile(self.patterns, memory)
         in_set = set(self._set_positions)
-        # Searched with Python's re even in ASCII text: the patterns RE2 could not take.
+        # Searched with Python's re even in plain text: the patterns RE2 would not take.
         self._python_only = tuple(
             (position, pattern) for position, pattern in enumerate(self.patterns) if position not in in_set
         )
@@ -172,13 +141,9 @@ class PatternSet:
         searcher = re2.Set.SearchSet(options)
         positions: list[int] = []
         for position, pattern in enumerate(patterns):
-            syntax = re2_syntax(pattern)
-            if syntax is None:
+            if not flags_in_source(pattern) or shared_syntax_problem(pattern.pattern) is not None:
                 continue
-            try:
-                index = searcher.Add(syntax)
-            except re2.error:
-                continue
+            index = searcher.Add(pattern.pattern)
             assert index == len(positions), "RE2 numbers a set's patterns in the order they are added"
             positions.append(position)
         if not positions:
@@ -199,7 +164,7 @@ class PatternSet:
         """Positions (in ``patterns``) of the patterns that ``re.search`` finds in at least one of ``texts``."""
         found: set[int] = set()
         for text in texts:
-            if self._set is not None and text.isascii() and "\n" not in text:
+            if self._set is not None and _PLAIN_TEXT.fullmatch(text):
                 hits = self._set.Match(text)
                 if hits:
                     found.update(self._set_positions[hit] for hit in hits)

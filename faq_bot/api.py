@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from faq_bot.content import AnswerBook
+from faq_bot.book import AnswerBook
 from faq_bot.errors import QuestionError
 from faq_bot.http_errors import error_response
 from faq_bot.ops import events_of, note_reply

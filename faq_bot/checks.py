@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from faq_bot.content import REQUIRED_IDS, Answer, AnswerBook, read_answer_book
+from faq_bot.book import Answer, AnswerBook
+from faq_bot.content import REQUIRED_IDS, read_answer_book
 from faq_bot.errors import ContentProblem
 from faq_bot.evaluation import evaluate
 from faq_bot.matching import Candidate

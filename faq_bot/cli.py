@@ -12,10 +12,11 @@ from gunicorn.app.base import BaseApplication
 
 from faq_bot import create_app
 from faq_bot.admin_cli import register as register_admin_commands
+from faq_bot.book import Case
 from faq_bot.checks import inspect_folder, phrasing_lines
-from faq_bot.content import REQUIRED_IDS, Case, load_answer_book, read_cases_document
+from faq_bot.content import REQUIRED_IDS, load_answer_book
 from faq_bot.errors import ContentError, ContentProblem
-from faq_bot.evaluation import evaluate
+from faq_bot.evaluation import evaluate, read_cases_document
 from faq_bot.reload import request_reload
 from faq_bot.service import Reply, Thresholds, answer_question
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT

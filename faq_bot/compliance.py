@@ -11,6 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from faq_bot.errors import ContentProblem
+from faq_bot.yaml_checks import YamlChecker
+from faq_bot.yaml_reader import YamlList, YamlText, line_of
+
+COMPLIANCE_FILE = "compliance.yaml"
+PATIENT_FIELDS = ("question", "answer", "message")  # texts patients read, as compliance rules name them
 
 
 @dataclass(frozen=True)
@@ -87,3 +95,66 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     start = r"\b" if phrase[:1].isalnum() else ""
     end = r"\b" if phrase[-1:].isalnum() else ""
     return re.compile(f"{start}{body}{end}", re.IGNORECASE)
+
+
+class ComplianceReader(YamlChecker):
+    """Reads ``compliance.yaml`` into ``ComplianceRules``, each problem with its line."""
+
+    def __init__(self, problems: list[ContentProblem]) -> None:
+        super().__init__(problems, COMPLIANCE_FILE)
+
+    def read(self, document: Any) -> ComplianceRules:
+        """The rules and allowed phrases of ``compliance.yaml``."""
+        root = self._mapping(document, "compliance.yaml", 1) if document is not None else None
+        if root is None:
+            return NO_COMPLIANCE
+        self._known_keys(root, ("rules", "allow"), "compliance.yaml")
+        rules: list[ComplianceRule] = []
+        for item in self._list(root.get("rules"), "rules", root.line) or []:
+            entry = self._mapping(item, "each compliance rule", root.line)
+            if entry is None:
+                continue
+            self._known_keys(entry, ("rule", "about", "patterns", "hint", "fields"), "a compliance rule")
+            name = self._text(entry.get("rule"), "rule name", entry.line)
+            blank = YamlText("", entry.line, False)
+            about = self._text(entry.get("about", blank), "about", entry.line, allow_empty=True)
+            hint = self._text(entry.get("hint", blank), "hint", entry.line, allow_empty=True)
+            patterns = self._patterns(entry.get("patterns"), entry.line, flags=re.IGNORECASE)
+            fields: tuple[str, ...] = PATIENT_FIELDS
+            if "fields" in entry:
+                fields = tuple(self._text_list(entry["fields"], "fields", entry.line))
+            for unknown in set(fields) - set(PATIENT_FIELDS):
+                self.problem(
+                    line_of(entry["fields"], entry.line),
+                    f"fields: '{unknown}' is not one of " + ", ".join(PATIENT_FIELDS),
+                )
+            if name is None:
+                continue
+            if any(rule.name == name for rule in rules):
+                self.problem(entry.line, f"duplicate compliance rule '{name}'")
+            if not patterns:
+                self.problem(entry.line, f"compliance rule '{name}' has no patterns", "add at least one")
+            rules.append(ComplianceRule(name, about or name, patterns, hint or "", fields))
+        allow: list[Allowance] = []
+        names = {rule.name for rule in rules}
+        for item in self._list(root.get("allow", YamlList()), "allow", root.line) or []:
+            entry = self._mapping(item, "each allowed phrase", root.line)
+            if entry is None:
+                continue
+            self._known_keys(entry, ("phrase", "pattern", "rules", "note"), "an allowed phrase")
+            only = tuple(self._text_list(entry["rules"], "rules", entry.line)) if "rules" in entry else ()
+            for unknown in [name for name in only if name not in names]:
+                self.problem(line_of(entry["rules"], entry.line), f"allowed phrase names unknown rule '{unknown}'")
+            if ("phrase" in entry) == ("pattern" in entry):
+                self.problem(entry.line, "an allowed phrase needs exactly one of 'phrase:' or 'pattern:'")
+                continue
+            if "phrase" in entry:
+                phrase = self._text(entry["phrase"], "phrase", entry.line)
+                if phrase:
+                    allow.append(Allowance(phrase_pattern(phrase), only))
+            else:
+                allow.extend(
+                    Allowance(pattern, only)
+                    for pattern in self._patterns(YamlList([entry["pattern"]]), entry.line, flags=re.IGNORECASE)
+                )
+        return ComplianceRules(tuple(rules), tuple(allow))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from faq_bot.content import AnswerBook, Case
+from faq_bot.book import AnswerBook, Case
+from faq_bot.errors import ContentProblem
+from faq_bot.routes import Reason
 from faq_bot.service import Reply, Thresholds, answer_question
+from faq_bot.yaml_reader import YamlList, YamlMap, YamlText, line_of
 
 
 @dataclass(frozen=True)
@@ -144,3 +148,65 @@ def evaluate(book: AnswerBook, cases: Iterable[Case], thresholds: Thresholds | N
     for case in cases:
         report.results.append(judge(case, answer_question(book, case.question, thresholds)))
     return report
+
+
+def read_cases_document(
+    document: Any, name: str, answer_ids: set[str] | None
+) -> tuple[list[Case], list[ContentProblem]]:
+    """Turn a parsed cases file into cases; unknown answer ids are problems when ids are given."""
+    problems: list[ContentProblem] = []
+    cases: list[Case] = []
+
+    def problem(line: int, message: str, hint: str = "") -> None:
+        problems.append(ContentProblem(name, line, message, hint))
+
+    if not isinstance(document, YamlMap) or not isinstance(document.get("cases"), YamlList):
+        problem(line_of(document), "a cases file must have 'cases:' followed by a list")
+        return cases, problems
+    for item in document["cases"]:
+        if not isinstance(item, YamlMap):
+            problem(line_of(item), "each case must be a mapping with 'question:'")
+            continue
+        case_fields = ("question", "answer", "route", "reason", "note", "tag")
+        unknown = [key for key in item.key_lines if key not in case_fields]
+        for key in unknown:
+            close = difflib.get_close_matches(key, case_fields, n=1, cutoff=0.6)
+            problem(
+                item.key_lines[key],
+                f"unknown field '{key}' in a case",
+                f"did you mean '{close[0]}'?" if close else "use " + ", ".join(case_fields),
+            )
+        if unknown:
+            continue  # what the case expects is unclear until the field is fixed
+        question = item.get("question")
+        if not isinstance(question, YamlText) or not question.strip():
+            problem(item.line, "case has no question")
+            continue
+        answer_id = item.get("answer")
+        route = str(item.get("route", "answer" if answer_id else ""))
+        reason = item.get("reason")
+        if answer_id is not None:
+            if route not in ("answer", "clarify"):
+                problem(item.line, "a case with 'answer:' must not set a route other than answer or clarify")
+                continue
+            if answer_ids is not None and str(answer_id) not in answer_ids:
+                problem(line_of(answer_id, item.line), f"case expects unknown answer id '{answer_id}'")
+                continue
+        elif route not in ("specialist", "emergency"):
+            problem(item.line, "case needs 'answer: <id>' or 'route: specialist' / 'route: emergency'")
+            continue
+        if reason is not None and str(reason) not in set(Reason):
+            problem(line_of(reason, item.line), f"reason '{reason}' is not one of {', '.join(Reason)}")
+            continue
+        cases.append(
+            Case(
+                question=str(question),
+                route=route,
+                answer_id=str(answer_id) if answer_id is not None else None,
+                reason=str(reason) if reason is not None else None,
+                file=name,
+                line=item.line,
+                tag=str(item["tag"]) if "tag" in item else None,
+            )
+        )
+    return cases, problems

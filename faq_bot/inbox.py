@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from faq_bot.book import AnswerBook
 from faq_bot.confidence import DEFAULT_CALIBRATION, Calibration
-from faq_bot.content import AnswerBook
 from faq_bot.text import STOP_WORDS, normalise, stem
 
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")

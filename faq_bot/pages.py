@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory
 
-from faq_bot.content import Answer, AnswerBook
+from faq_bot.book import Answer, AnswerBook
 from faq_bot.service import answer_question
 from faq_bot.state import state_of
 

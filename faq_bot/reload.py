@@ -29,9 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from faq_bot.book import AnswerBook
 from faq_bot.checks import inspect_folder
-from faq_bot.content import REQUIRED_IDS, AnswerBook, content_version, yaml_files
+from faq_bot.content import REQUIRED_IDS
 from faq_bot.errors import ContentProblem
+from faq_bot.folder_reader import content_version, yaml_files
 from faq_bot.service import Thresholds
 
 TRIGGER_FILE = ".faq-bot-reload"  # touched by `faq-bot reload`; dot-files are not content

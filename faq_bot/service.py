@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from faq_bot.book import AnswerBook
 from faq_bot.confidence import DEFAULT_CALIBRATION, Calibration
-from faq_bot.content import AnswerBook
 from faq_bot.matching import Candidate
 from faq_bot.routes import Reason, Route
 from faq_bot.settings import DEFAULTS

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from faq_bot.content import AnswerBook
+from faq_bot.book import AnswerBook
 from faq_bot.events import EventStore
 from faq_bot.reload import ContentReloader
 from faq_bot.service import Thresholds

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 from faq_bot.checks import check_folder, inspect_folder, review_due
 from faq_bot.cli import main
-from faq_bot.content import FOLDER, load_answer_book
+from faq_bot.content import load_answer_book
 from faq_bot.errors import ContentError
+from faq_bot.folder_reader import FOLDER
 from tests.conftest import ANSWERS, DATA, REPO
 
 BROKEN = os.path.join(DATA, "broken")

@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from faq_bot.content import OPTIONAL_FILES, SPECIAL_FILES, read_answer_book
+from faq_bot.content import read_answer_book
+from faq_bot.folder_reader import OPTIONAL_FILES, SPECIAL_FILES
 from tests.conftest import ANSWERS, DATA, REPO
 
 SCHEMA_PATH = os.path.join(REPO, "docs", "answers.schema.json")

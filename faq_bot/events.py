@@ -14,16 +14,17 @@ What is stored, and nothing else (no IP addresses, no user agents):
   ``clarify``, as redacted text with the nearest answer and the ids offered;
 - each suggestion a patient picked after a ``clarify`` (redacted wording and answer id);
 - each feedback vote (answer id, helpful).
+
+This module is the writer; the tables, migrations and engines are in ``events_schema``
+and what is read back (inbox, feedback, replies per day) in ``events_reports``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,162 +32,42 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
     delete,
-    event,
-    func,
     insert,
-    select,
-    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.pool import QueuePool
 
+from faq_bot.events_reports import EventReports, FeedbackRow, StoredQuestion
+from faq_bot.events_schema import (
+    SCHEMA_VERSION,
+    events_table,
+    make_engine,
+    reply_counts_table,
+    schema_table,
+    sqlite_url,
+    upgrade_schema,
+)
 from faq_bot.redaction import redact
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "EventStore",
+    "FeedbackRow",
+    "StoredQuestion",
+    "events_table",
+    "schema_table",
+    "sqlite_url",
+    "upgrade_schema",
+]
 
 log = logging.getLogger("faq_bot.events")
 
-SCHEMA_VERSION = 2
 STORED_ROUTES = frozenset({"specialist", "clarify"})  # the only replies whose (redacted) text is kept
 BATCH_WINDOW_SECONDS = 0.05  # how long the writer gathers events before one transaction
 MAX_BATCH = 500  # events in one transaction at most
 FIRST_RETRY_SECONDS = 0.25  # wait before retrying a batch the database refused; doubled each time
 MAX_RETRY_WAIT_SECONDS = 5.0
-
-metadata = MetaData()
-schema_table = Table("faq_bot_schema", metadata, Column("version", Integer, nullable=False))
-
-
-def _event_columns(*, version: int) -> list[Column[Any]]:
-    columns: list[Column[Any]] = [
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-        Column("kind", String(16), nullable=False),  # specialist | clarify | picked | feedback
-        Column("reason", String(16)),  # unmatched | clinical | ambiguous
-        Column("text", Text),  # redacted question; never set for emergencies or answers
-        Column("answer_id", String(100)),  # nearest answer, the one picked, or the one voted on
-        Column("helpful", Boolean),
-        Column("confidence", Float),
-        Column("answers_version", String(32)),
-    ]
-    if version >= 2:
-        columns.append(Column("suggestions", String(500)))  # ids a clarify offered, comma-separated
-    return columns
-
-
-events_table = Table("faq_bot_events", metadata, *_event_columns(version=SCHEMA_VERSION))
-reply_counts_table = Table(
-    "faq_bot_reply_counts",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("route", String(16), primary_key=True),
-    Column("reason", String(16), primary_key=True),
-    Column("count", Integer, nullable=False),
-)
-
-# Schema v1 as it shipped, kept so an upgrade from it is exercised in the tests.
-_events_v1 = Table("faq_bot_events", MetaData(), *_event_columns(version=1))
-
-
-def _migrate_to_1(connection: Connection) -> None:
-    _events_v1.create(connection, checkfirst=True)
-
-
-def _migrate_to_2(connection: Connection) -> None:
-    connection.exec_driver_sql("ALTER TABLE faq_bot_events ADD COLUMN suggestions VARCHAR(500)")
-    reply_counts_table.create(connection, checkfirst=True)
-
-
-MIGRATIONS: Mapping[int, Callable[[Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
-
-
-def upgrade_schema(connection: Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema from whatever version it is at up to ``target``, in one transaction.
-
-    Returns the version found before upgrading (0 for an empty database).
-    """
-    if connection.dialect.name == "postgresql":
-        # Several instances may start at once: one upgrades, the others wait and find it done.
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7208141)")
-    schema_table.create(connection, checkfirst=True)
-    found = connection.execute(select(schema_table.c.version)).scalar()
-    current = int(found or 0)
-    for version in range(current + 1, target + 1):
-        MIGRATIONS[version](connection)
-    if found is None:
-        connection.execute(insert(schema_table).values(version=max(current, target)))
-    elif target > current:
-        connection.execute(update(schema_table).values(version=target))
-    return current
-
-
-def sqlite_url(folder: str, name: str = "events.sqlite3") -> str:
-    """The embedded default: a SQLite file in ``folder``, created on first use."""
-    os.makedirs(folder, exist_ok=True)
-    return f"sqlite:///{os.path.join(folder, name)}"
-
-
-_POOLED_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _forget_pooled_connections() -> None:
-    """In a forked child (gunicorn --preload), never reuse the parent's open connections."""
-    for engine in list(_POOLED_ENGINES):
-        engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_forget_pooled_connections)
-
-
-def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
-    """An engine that fails fast when the database is away and keeps SQLite transactional."""
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    if url.startswith("sqlite"):
-        # Connections are kept (a pool, not one per transaction): closing the last connection
-        # to a WAL database checkpoints and deletes its log, which would cost a sync per batch.
-        engine = create_engine(
-            url, poolclass=QueuePool, pool_size=2, max_overflow=4, connect_args={"timeout": connect_timeout}
-        )
-        _POOLED_ENGINES.add(engine)  # a forked child drops them (see _forget_pooled_connections)
-
-        @event.listens_for(engine, "connect")
-        def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-            # WAL: readers never block the writer, and a commit is an append, not a journal
-            # file written and synced; NORMAL syncs at checkpoints, so a power cut can lose
-            # the last moments of events but never corrupt the file.
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
-            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Connection) -> None:
-            # Serialises writers from several worker processes and makes DDL transactional.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=2,
-        max_overflow=2,
-        pool_timeout=connect_timeout,
-        connect_args={"connect_timeout": connect_timeout},
-    )
 
 
 def _is_outage(error: Exception) -> bool:
@@ -228,33 +109,7 @@ _Item = _Reply | _Picked | _Vote
 _STOP = object()
 
 
-@dataclass(frozen=True)
-class FeedbackRow:
-    answer_id: str
-    helpful: int
-    unhelpful: int
-
-    @property
-    def votes(self) -> int:
-        return self.helpful + self.unhelpful
-
-    @property
-    def helpful_ratio(self) -> float:
-        return self.helpful / self.votes if self.votes else 0.0
-
-
-@dataclass(frozen=True)
-class StoredQuestion:
-    created_at: datetime
-    kind: str
-    reason: str | None
-    text: str
-    answer_id: str | None
-    confidence: float | None
-    suggestions: tuple[str, ...]
-
-
-class EventStore:
+class EventStore(EventReports):
     """Queue events from request threads; write them from one background thread."""
 
     def __init__(
@@ -548,69 +403,3 @@ class EventStore:
             deleted = connection.execute(delete(events_table).where(events_table.c.created_at < cutoff)).rowcount
         self.purged += int(deleted or 0)
         return int(deleted or 0)
-
-    # -- reading (admin and CLI) --------------------------------------------------------
-
-    def questions(
-        self,
-        *,
-        kinds: Iterable[str] = ("specialist", "clarify", "picked"),
-        reasons: Iterable[str | None] | None = None,
-        since: datetime | None = None,
-        limit: int = 5000,
-    ) -> list[StoredQuestion]:
-        """Stored (redacted) questions, newest first."""
-        self.ensure_schema()
-        table = events_table
-        query = select(table).where(table.c.kind.in_(list(kinds)), table.c.text.is_not(None))
-        if since is not None:
-            query = query.where(table.c.created_at >= since)
-        query = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
-        wanted = None if reasons is None else set(reasons)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        return [
-            StoredQuestion(
-                row["created_at"],
-                row["kind"],
-                row["reason"],
-                row["text"],
-                row["answer_id"],
-                row["confidence"],
-                tuple(filter(None, (row["suggestions"] or "").split(","))),
-            )
-            for row in rows
-            if wanted is None or row["reason"] in wanted or row["kind"] == "picked"
-        ]
-
-    def feedback(self, *, since: datetime | None = None) -> list[FeedbackRow]:
-        """Votes per answer, worst first (lowest helpful ratio, then most votes)."""
-        self.ensure_schema()
-        table = events_table
-        helpful = func.sum(func.cast(table.c.helpful, Integer))
-        query = (
-            select(table.c.answer_id, helpful.label("helpful"), func.count().label("votes"))
-            .where(table.c.kind == "feedback")
-            .group_by(table.c.answer_id)
-        )
-        if since is not None:
-            query = query.where(table.c.created_at >= since)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        result = [
-            FeedbackRow(row.answer_id, int(row.helpful or 0), int(row.votes) - int(row.helpful or 0)) for row in rows
-        ]
-        return sorted(result, key=lambda row: (row.helpful_ratio, -row.votes, row.answer_id))
-
-    def daily_replies(self, *, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
-        """Replies per day, route and reason for the last ``days`` days, oldest first."""
-        self.ensure_schema()
-        table = reply_counts_table
-        first = (today or self.clock().date()) - timedelta(days=days - 1)
-        query = select(table).where(table.c.day >= first).order_by(table.c.day, table.c.route, table.c.reason)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        return [
-            {"day": row["day"].isoformat(), "route": row["route"], "reason": row["reason"], "count": row["count"]}
-            for row in rows
-        ]

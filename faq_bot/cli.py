@@ -73,7 +73,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             click.echo(format_problem(folder, problem), err=True)
         raise click.ClickException(f"{len(result.errors)} error(s) in {folder}; not starting (run: faq-bot check)")
     options = {
-        "bind": f"{host or config['HOST']}:{port or config['PORT']}",
+        "bind": f"{host or config['HOST']}:{config['PORT'] if port is None else port}",
         "workers": workers or int(config["WORKERS"]),
         "threads": int(config["THREADS"]),
         "worker_class": "gthread",

@@ -36,26 +36,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.measure import machine, running_server  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CASES = REPO_ROOT / "benchmarks" / "patient_questions.yaml"
-FAQ_BOT = Path(sys.executable).parent / "faq-bot"
-HOST = "127.0.0.1"
 WARMUP_SECONDS = 2
-START_ATTEMPTS = 300  # x 0.1 s
 
 # wrk prints this one JSON line from done(); latencies are in microseconds.
 LUA_DONE = """
@@ -68,26 +65,6 @@ done = function(summary, latency, requests)
     errors.connect, errors.read, errors.write, errors.status, errors.timeout))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(START_ATTEMPTS):
-        if server.poll() is not None:
-            raise SystemExit(f"faq-bot serve exited with status {server.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{base}/readyz never answered 200")
 
 
 def lua_long_string(text: str) -> str:
@@ -243,27 +220,21 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk (Debian/Ubuntu) or see github.com/wg/wrk")
     questions = questions_from_cases()
-    port = free_port()
-    base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory(prefix="faq-bot-load-") as temp:
         env = dict(
             os.environ, FAQ_BOT_RATELIMIT_ENABLED="false", FAQ_BOT_DATABASE_URL=f"sqlite:///{temp}/events.sqlite3"
         )
-        command = [str(FAQ_BOT), "serve", "--host", HOST, "--port", str(port)]
-        if workers:
-            command += ["--workers", str(workers)]
         ask_lua = Path(temp, "ask.lua")
         ask_lua.write_text(ask_script(questions), encoding="utf-8")
         healthz_lua = Path(temp, "healthz.lua")
         healthz_lua.write_text(LUA_DONE, encoding="utf-8")
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_ready(base, server)
+        with running_server(env, Path(temp, "server.log"), workers=workers) as server:
+            base = server.base
             for url, script in ((f"{base}/healthz", healthz_lua), (f"{base}/api/ask", ask_lua)):
                 run_wrk(url, script, WARMUP_SECONDS, connections)
             healthz_rounds: list[dict[str, Any]] = []
             ask_rounds: list[dict[str, Any]] = []
-            server_pids = [server.pid, *children_of(server.pid)]
+            server_pids = [server.process.pid, *children_of(server.process.pid)]
             for _ in range(rounds):  # turns, so a noisy moment on a shared machine hits both endpoints alike
                 for url, script, results in (
                     (f"{base}/healthz", healthz_lua, healthz_rounds),
@@ -275,16 +246,9 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
                     row["_switches"] = context_switches(server_pids) - switches_before
                     results.append(row)
             healthz, ask = combined(healthz_rounds), combined(ask_rounds)
-            worker_pids = children_of(server.pid)
+            worker_pids = children_of(server.process.pid)
             per_worker = [dict(pid=pid, **memory_mb(pid)) for pid in worker_pids]
-            master = memory_mb(server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+            master = memory_mb(server.process.pid)
     return {
         "ask": ask,
         "healthz": healthz,
@@ -301,18 +265,6 @@ def measure(seconds: float, connections: int, workers: int | None, rounds: int) 
             "rounds": rounds,
         },
     }
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 def print_table(result: dict[str, Any]) -> None:

@@ -43,7 +43,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -59,7 +58,7 @@ from rapidfuzz.utils import default_process
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.measure import pin_to_one_core  # noqa: E402
+from benchmarks.measure import machine, pin_to_one_core  # noqa: E402
 from faq_bot.content import AnswerBook, load_answer_book  # noqa: E402
 from faq_bot.matching import MatchEngine, Phrasing  # noqa: E402
 
@@ -202,18 +201,6 @@ def verdicts(row: dict[str, Any]) -> list[str]:
     worst = max(ratio(row["engine_p50_ms"], row["naive_p50_ms"]), ratio(row["engine_p99_ms"], row["naive_p99_ms"]))
     found.append(f"{'within' if worst <= TARGET_NAIVE_RATIO else 'over'} {TARGET_NAIVE_RATIO:g}x naive")
     return found
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -59,6 +58,7 @@ from rapidfuzz.utils import default_process
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.measure import machine  # noqa: E402
 from faq_bot.content import AnswerBook, Case, load_answer_book, read_cases_document  # noqa: E402
 from faq_bot.evaluation import CaseResult, judge  # noqa: E402
 from faq_bot.service import Reply, Thresholds, answer_question  # noqa: E402
@@ -267,18 +267,6 @@ def run_chatterbot(book: AnswerBook, cases: Sequence[Case], cutoff: float) -> tu
         summarise(f"ChatterBot >= {cutoff:g}", with_cutoff, times, f"answers only at confidence >= {cutoff:g}"),
     ]
     return rows, info
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 def print_table(result: dict[str, Any]) -> None:

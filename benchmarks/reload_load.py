@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/reload_load.py --duration 60 --workers 4 --clients 8
 
-Starts ``faq-bot serve`` on a free loopback port with several workers on a private copy of
+Starts ``faq-bot serve`` on a loopback port the system picks with several workers on a private copy of
 answers/, keeps a steady load of POST /api/ask from client threads, and every second
 rewrites the content: a good change (the greeting's text gains an edit number), then a
 broken one (cycling through a YAML syntax error, a misspelt field, a compliance breach
@@ -26,20 +26,20 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from benchmarks.measure import running_server  # noqa: E402
 from faq_bot.content import content_version  # noqa: E402
 
 GREETING = "Hello, and welcome."
@@ -50,12 +50,6 @@ BREAKAGES = [
     ("conversation.yaml", "Hello, and welcome", "Hello, and guaranteed welcome"),
     ("regression.yaml", "cases:\n", 'cases:\n  - question: "hello"\n    answer: thanks\n'),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Recorder:
@@ -131,7 +125,6 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="faq-bot-reload-")
     folder = os.path.join(workdir, "answers")
     shutil.copytree(os.path.join(REPO, "answers"), folder)
-    port = free_port()
     env = dict(
         os.environ,
         FAQ_BOT_ANSWERS_DIR=folder,
@@ -139,117 +132,87 @@ def main() -> int:
         FAQ_BOT_RATELIMIT_ENABLED="false",  # this measures reload, not the rate limiter
         FAQ_BOT_DATABASE_URL=f"sqlite:///{workdir}/events.sqlite3",
     )
-    # `faq-bot serve`, run from this checkout (not whichever copy the console script points at).
-    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
-    command = [
-        sys.executable,
-        "-c",
-        "from faq_bot.cli import main; main()",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-    ]
-    log_path = os.path.join(workdir, "server.log")
-    server = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"), start_new_session=True
-    )
     good: dict[str, str] = {}  # version -> greeting text
     broken: set[str] = set()
     written: list[tuple[float, str, str]] = []  # (time, kind, version)
     recorder = Recorder()
     stop = threading.Event()
     try:
-        for _ in range(600):
-            try:
-                if readyz(port).get("status") == "ready":
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None:
-                with open(log_path, encoding="utf-8") as log:
-                    print("server exited:\n" + log.read()[-4000:])
-                return 1
-            time.sleep(0.2)
-        pristine = {
-            name: open(os.path.join(folder, name), encoding="utf-8").read()
-            for name in ("conversation.yaml", "regression.yaml")
-        }
-        good[content_version(folder)] = GREETING
+        with running_server(env, Path(workdir) / "server.log", workers=args.workers) as server:
+            port = urlsplit(server.base).port or 0
+            pristine = {
+                name: open(os.path.join(folder, name), encoding="utf-8").read()
+                for name in ("conversation.yaml", "regression.yaml")
+            }
+            good[content_version(folder)] = GREETING
 
-        clients = [
-            threading.Thread(target=client_loop, args=(port, recorder, stop, n), daemon=True)
-            for n in range(args.clients)
-        ]
-        for client in clients:
-            client.start()
+            clients = [
+                threading.Thread(target=client_loop, args=(port, recorder, stop, n), daemon=True)
+                for n in range(args.clients)
+            ]
+            for client in clients:
+                client.start()
 
-        def write(name: str, text: str) -> None:
-            with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:  # an editor's plain save
-                handle.write(text)
+            def write(name: str, text: str) -> None:
+                with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:  # an editor's plain save
+                    handle.write(text)
 
-        began = time.monotonic()
-        step = 0
-        while time.monotonic() - began < args.duration:
-            edit = step // 3 + 1
-            phase = step % 3
-            if phase in (0, 2):  # a good change, or the fix of the breakage before it
+            began = time.monotonic()
+            step = 0
+            while time.monotonic() - began < args.duration:
+                edit = step // 3 + 1
+                phase = step % 3
+                if phase in (0, 2):  # a good change, or the fix of the breakage before it
+                    for name, text in pristine.items():
+                        if name != "conversation.yaml":
+                            write(name, text)
+                    new_greeting = f"Hello, and welcome (edit {edit}{'a' if phase == 2 else ''})."
+                    write("conversation.yaml", pristine["conversation.yaml"].replace(GREETING, new_greeting, 1))
+                    version = content_version(folder)
+                    good[version] = new_greeting
+                    written.append((time.monotonic(), "good", version))
+                else:
+                    name, old, new = BREAKAGES[(edit - 1) % len(BREAKAGES)]
+                    current = open(os.path.join(folder, name), encoding="utf-8").read()
+                    assert old in current, (name, old)
+                    write(name, current.replace(old, new, 1))
+                    version = content_version(folder)
+                    broken.add(version)
+                    written.append((time.monotonic(), "broken", version))
+                step += 1
+                time.sleep(args.step)
+            final = written[-1]
+            if final[1] != "good":  # always end on good content
+                final_text = pristine["conversation.yaml"].replace(GREETING, "Hello, and welcome (final).", 1)
+                write("conversation.yaml", final_text)
                 for name, text in pristine.items():
                     if name != "conversation.yaml":
                         write(name, text)
-                new_greeting = f"Hello, and welcome (edit {edit}{'a' if phase == 2 else ''})."
-                write("conversation.yaml", pristine["conversation.yaml"].replace(GREETING, new_greeting, 1))
                 version = content_version(folder)
-                good[version] = new_greeting
+                good[version] = "Hello, and welcome (final)."
                 written.append((time.monotonic(), "good", version))
-            else:
-                name, old, new = BREAKAGES[(edit - 1) % len(BREAKAGES)]
-                current = open(os.path.join(folder, name), encoding="utf-8").read()
-                assert old in current, (name, old)
-                write(name, current.replace(old, new, 1))
-                version = content_version(folder)
-                broken.add(version)
-                written.append((time.monotonic(), "broken", version))
-            step += 1
-            time.sleep(args.step)
-        final = written[-1]
-        if final[1] != "good":  # always end on good content
-            final_text = pristine["conversation.yaml"].replace(GREETING, "Hello, and welcome (final).", 1)
-            write("conversation.yaml", final_text)
-            for name, text in pristine.items():
-                if name != "conversation.yaml":
-                    write(name, text)
-            version = content_version(folder)
-            good[version] = "Hello, and welcome (final)."
-            written.append((time.monotonic(), "good", version))
-        final_version = written[-1][2]
+            final_version = written[-1][2]
 
-        # Convergence: sample /readyz until every worker reports the final version (bounded).
-        workers_on_final: set[int] = set()
-        workers_seen: set[int] = set()
-        for _ in range(2000):
-            body = readyz(port)
-            worker = body.get("reload", {}).get("worker")
-            workers_seen.add(worker)
-            if body["answers_version"] == final_version:
-                workers_on_final.add(worker)
-            if len(workers_on_final) >= args.workers:
-                break
-            time.sleep(0.05)
-        stop.set()
-        for client in clients:
-            client.join(30)
+            # Convergence: sample /readyz until every worker reports the final version (bounded).
+            workers_on_final: set[int] = set()
+            workers_seen: set[int] = set()
+            for _ in range(2000):
+                body = readyz(port)
+                worker = body.get("reload", {}).get("worker")
+                workers_seen.add(worker)
+                if body["answers_version"] == final_version:
+                    workers_on_final.add(worker)
+                if len(workers_on_final) >= args.workers:
+                    break
+                time.sleep(0.05)
+            stop.set()
+            for client in clients:
+                client.join(30)
+    except RuntimeError as error:  # the server never got ready
+        print(error)
+        return 1
     finally:
         stop.set()
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
 
     from_broken = sum(count for version, count in recorder.versions.items() if version in broken)
     known = set(good) | broken

@@ -18,14 +18,14 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks.measure import RunningServer, running_server
 from tests.conftest import ANSWERS, REPO
-from tests.test_serve import FAQ_BOT, free_port
+from tests.test_serve import FAQ_BOT
 
 HOST = "127.0.0.1"
 CLIENTS = 24
@@ -43,16 +43,6 @@ QUESTIONS = [
 ]
 
 
-@dataclass
-class Server:
-    base: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
 def server_env(tmp_path: Path, folder: Path, **settings: str) -> dict[str, str]:
     env = dict(
         os.environ,
@@ -65,43 +55,11 @@ def server_env(tmp_path: Path, folder: Path, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(tmp_path: Path, folder: Path, *, workers: int = 2, **settings: str) -> Iterator[Server]:
-    """`faq-bot serve` on a free loopback port, ready to answer; stopped and reaped afterwards."""
-    port = free_port()
-    log = tmp_path / f"server-{port}.log"
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(
-            [FAQ_BOT, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-            cwd=REPO,
-            env=server_env(tmp_path, folder, **settings),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(f"http://{HOST}:{port}", process, log)
-    try:
-        ready: set[int] = set()  # workers that answered /readyz: every one has loaded the content
-        for _ in range(600):  # up to ~60 s on a loaded machine
-            if process.poll() is not None:
-                raise AssertionError(f"server exited with {process.returncode}:\n{server.output()}")
-            try:
-                status, body = get(f"{server.base}/readyz", timeout=2)
-            except OSError:
-                time.sleep(0.1)
-                continue
-            if status == 200:
-                ready.add(body["reload"]["worker"])
-                if len(ready) == workers:
-                    break
-        else:
-            raise AssertionError(f"only {len(ready)} of {workers} workers became ready:\n{server.output()}")
+def live_server(tmp_path: Path, folder: Path, *, workers: int = 2, **settings: str) -> Iterator[RunningServer]:
+    """`faq-bot serve` (the installed console script) with every worker ready; stopped afterwards."""
+    log = tmp_path / f"server-{len(list(tmp_path.glob('server-*.log')))}.log"
+    with running_server(server_env(tmp_path, folder, **settings), log, workers=workers, program=[FAQ_BOT]) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def request(
@@ -275,7 +233,7 @@ def test_content_broken_while_running_then_restart(tmp_path: Path) -> None:
             assert any("medical-cannabis.yaml" in error for error in status["reload"]["errors"])
 
     restart = subprocess.run(
-        [FAQ_BOT, "serve", "--host", HOST, "--port", str(free_port())],
+        [FAQ_BOT, "serve", "--host", HOST, "--port", "0"],
         cwd=REPO,
         env=server_env(tmp_path, folder),
         capture_output=True,
@@ -296,7 +254,7 @@ def test_restart_without_a_content_file_is_refused(tmp_path: Path, missing: str)
     folder = copy_answers(tmp_path)
     (folder / missing).unlink()
     result = subprocess.run(
-        [FAQ_BOT, "serve", "--host", HOST, "--port", str(free_port())],
+        [FAQ_BOT, "serve", "--host", HOST, "--port", "0"],
         cwd=REPO,
         env=server_env(tmp_path, folder),
         capture_output=True,

@@ -29,8 +29,13 @@ def _json_object() -> dict[str, Any]:
     if not request.is_json:
         raise QuestionError(415, "unsupported-media-type", "Send the request as JSON (Content-Type: application/json).")
     max_length = current_app.config["MAX_CONTENT_LENGTH"]
+    too_large = QuestionError(413, "body-too-large", f"The request body is larger than {max_length} bytes.")
     if request.content_length is not None and request.content_length > max_length:
-        raise QuestionError(413, "body-too-large", f"The request body is larger than {max_length} bytes.")
+        raise too_large
+    # A chunked body has no length to check first; Werkzeug stops reading it at the limit,
+    # so a body that fills the limit was cut short rather than parsed as it came.
+    if request.content_length is None and len(request.get_data(cache=True)) >= max_length:
+        raise too_large
     data = request.get_json(silent=True)
     if data is None and request.get_data(cache=True).strip() not in (b"null",):
         raise QuestionError(400, "malformed-json", "The request body is not valid JSON.")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
+from werkzeug.wrappers import Request
 
 from faq_bot.content import REQUIRED_IDS
 from faq_bot.ops import events_of
@@ -144,6 +148,22 @@ def test_feedback_errors(client: FlaskClient, payload: dict, status: int, code: 
 def test_ask_errors(client: FlaskClient, kwargs: dict, status: int, code: str) -> None:
     """Every bad request to /api/ask is a JSON error, never a 500."""
     assert_error(client.post("/api/ask", **kwargs), status, code)
+
+
+def chunked_ask(client: FlaskClient, body: bytes) -> TestResponse:
+    """POST /api/ask the way a server hands over a chunked body: no Content-Length, stream terminated."""
+    environ = EnvironBuilder("/api/ask", method="POST", data=body, content_type="application/json").get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # as gunicorn says of a chunked body
+    app_iter, status, headers = run_wsgi_app(client.application, environ, buffered=True)
+    return TestResponse(app_iter, status, headers, request=Request(environ))
+
+
+def test_chunked_bodies_are_limited_too(client: FlaskClient) -> None:
+    """A chunked body over MAX_CONTENT_LENGTH is 413 body-too-large, not a truncated 'malformed JSON'."""
+    assert_error(chunked_ask(client, b'{"question": "' + b"a" * 20000 + b'"}'), 413, "body-too-large")
+    reply = chunked_ask(client, json.dumps({"question": "does cannabis help with sleep"}).encode())
+    assert reply.status_code == 200 and reply.get_json()["answer"]["id"] == "sleep"
 
 
 def test_flask_errors_are_json(client: FlaskClient) -> None:

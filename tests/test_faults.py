@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,10 +95,57 @@ def copy_answers(tmp_path: Path) -> Path:
     return folder
 
 
-def one_client(base: str, number: int) -> list[tuple[str, int, Any]]:
-    """One patient's session: questions, searches and health checks, in a fixed order."""
+def wait_until(condition: Callable[[], bool], what: str, *, seconds: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail, naming ``what``, after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {seconds:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def every_worker(base: str, holds: Callable[[dict[str, Any]], bool], workers: int = 2) -> Callable[[], bool]:
+    """A condition for wait_until: each worker has answered /readyz with a body for which ``holds`` is true.
+
+    Any one request reaches one worker, so the condition collects workers across polls.
+    """
+    agreeing: set[int] = set()
+
+    def check() -> bool:
+        body = get(f"{base}/readyz")[1]
+        if holds(body):
+            agreeing.add(body["reload"]["worker"])
+        return len(agreeing) == workers
+
+    return check
+
+
+class VersionTally:
+    """Replies seen per answers version (or "failed"), counted from many client threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, version: str) -> None:
+        with self._lock:
+            self._counts[version] += 1
+
+    def total(self) -> int:
+        with self._lock:
+            return self._counts.total()
+
+    def kinds(self) -> int:
+        with self._lock:
+            return len(self._counts)
+
+
+def one_client(base: str, number: int, replies: Counter[str], reloaded: threading.Event) -> list[tuple[str, int, Any]]:
+    """One patient's session: questions, searches and health checks in a fixed order, at least
+    REQUESTS_PER_CLIENT of them and on until some reply comes from the edited content."""
     seen = []
-    for turn in range(REQUESTS_PER_CLIENT):
+    turn = 0
+    while turn < REQUESTS_PER_CLIENT or (not reloaded.is_set() and turn < 50 * REQUESTS_PER_CLIENT):
         kind = (number + turn) % 4
         if kind == 3:
             status, body = get(f"{base}/api/search?q=pain&limit=3")
@@ -107,48 +156,74 @@ def one_client(base: str, number: int) -> list[tuple[str, int, Any]]:
         else:
             status, body = request(f"{base}/api/ask", {"question": QUESTIONS[(number * 7 + turn) % len(QUESTIONS)]})
             seen.append(("ask", status, body))
+            replies.add(body["answers_version"] if status == 200 else "failed")
+        turn += 1
     return seen
 
 
 def test_many_concurrent_clients_while_content_changes(tmp_path: Path) -> None:
-    """24 concurrent clients, 288 requests, while an editor changes the content: every reply is a 200, none lost."""
+    """24 concurrent clients while an editor changes the content: every reply a 200 from a whole book, old or new."""
     folder = copy_answers(tmp_path)
     with live_server(tmp_path, folder, RELOAD_INTERVAL="0.2") as server:
-        before = get(f"{server.base}/readyz")[1]
+        old_version = get(f"{server.base}/readyz")[1]["answers_version"]
+        replies = VersionTally()
+        reloaded = threading.Event()
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-            sessions = [pool.submit(one_client, server.base, number) for number in range(CLIENTS)]
-            time.sleep(0.5)
-            synonyms = folder / "synonyms.yaml"
-            synonyms.write_text(
-                synonyms.read_text(encoding="utf-8") + "\n# edited during the load test\n", encoding="utf-8"
-            )
+            sessions = [pool.submit(one_client, server.base, number, replies, reloaded) for number in range(CLIENTS)]
+
+            def clients_fine() -> bool:
+                for session in sessions:
+                    if session.done():
+                        session.result()  # raises what went wrong in that client
+                return True
+
+            try:
+                wait_until(lambda: clients_fine() and replies.total() >= CLIENTS, f"{CLIENTS} replies before the edit")
+                synonyms = folder / "synonyms.yaml"
+                synonyms.write_text(
+                    synonyms.read_text(encoding="utf-8") + "\n# edited during the load test\n", encoding="utf-8"
+                )
+                wait_until(
+                    lambda: clients_fine() and replies.kinds() > 1, "a reply from the edited content", seconds=120
+                )
+            finally:
+                reloaded.set()  # the clients finish their sessions
             results = [outcome for session in sessions for outcome in session.result(timeout=600)]
-        assert len(results) == CLIENTS * REQUESTS_PER_CLIENT
+        assert len(results) >= CLIENTS * REQUESTS_PER_CLIENT
         statuses = Counter(status for _, status, _ in results)
         assert statuses == {200: len(results)}, statuses
-        versions = set()
+        versions = Counter(body["answers_version"] for kind, _, body in results if kind == "ask")
+        assert len(versions) == 2 and versions[old_version] > 0, versions  # the old book, then the whole new one
         for kind, _, body in results:
             if kind == "ask":
                 assert body["route"] in {"answer", "clarify", "specialist", "emergency"}
-                versions.add(body["answers_version"])
-        if "reload" in before:  # hot reload is on: only whole books are ever served, old or new
-            new_version = before["answers_version"]
-            for _ in range(300):
-                new_version = get(f"{server.base}/readyz")[1]["answers_version"]
-                if new_version != before["answers_version"]:
-                    break
-                time.sleep(0.1)
-            assert new_version != before["answers_version"], server.output()[-2000:]
-            assert versions <= {before["answers_version"], new_version}
         assert "Traceback" not in server.output()
 
 
-def raw_exchange(base: str, chunks: list[bytes], *, pause: float, timeout: float = REQUEST_TIMEOUT) -> bytes:
-    """Send a request in pieces with a pause between them, then read the whole response."""
+def raw_exchange(
+    base: str,
+    chunks: list[bytes],
+    *,
+    pause: float = 0.0,
+    started: threading.Event | None = None,
+    before_last: threading.Event | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> bytes:
+    """Send a request in pieces, ``pause`` seconds apart, then read the whole response.
+
+    ``started`` is set once the first piece is out; the last piece waits for ``before_last``.
+    Sending stops early if the server has already answered (it refused the body).
+    """
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        for chunk in chunks:
+        for number, chunk in enumerate(chunks):
+            if number == len(chunks) - 1 and before_last is not None:
+                assert before_last.wait(timeout), "the last piece was never released"
+            if select.select([sock], [], [], 0)[0]:
+                break  # the server answered before reading everything
             sock.sendall(chunk)
+            if started is not None:
+                started.set()
             time.sleep(pause)
         received = b""
         while data := sock.recv(65536):
@@ -161,19 +236,32 @@ def status_of(response: bytes) -> int:
 
 
 def test_slow_clients_do_not_stop_others(tmp_path: Path) -> None:
-    """Clients trickling their request byte by byte still get answers, and so does everyone else meanwhile."""
+    """Clients trickling their request 8 bytes at a time still get answers, and others are answered meanwhile.
+
+    Each trickling client holds one of a worker's threads until its request is complete, so
+    a worker stays open to others while fewer than THREADS of them land on it: 3 slow
+    clients need THREADS=4 (they may all reach one worker). With the default 2 threads, 3
+    of them can stall one worker's queue: deploy.md puts nginx, which buffers requests, in front.
+    """
     body = json.dumps({"question": "does cannabis help with sleep"}).encode()
     head = (
         f"POST /api/ask HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
     message = head + body
-    pieces = [message[i : i + 8] for i in range(0, len(message), 8)]  # ~25 pieces, 0.1 s apart
-    with live_server(tmp_path, copy_answers(tmp_path)) as server:
+    pieces = [message[i : i + 8] for i in range(0, len(message), 8)]  # ~25 pieces, 0.05 s apart
+    with live_server(tmp_path, copy_answers(tmp_path), THREADS="4") as server:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            slow = [pool.submit(raw_exchange, server.base, pieces, pause=0.1) for _ in range(3)]
-            time.sleep(0.3)
+            started = [threading.Event() for _ in range(3)]
+            others_answered = threading.Event()  # the slow requests stay unfinished until then
+            slow = [
+                pool.submit(raw_exchange, server.base, pieces, pause=0.05, started=event, before_last=others_answered)
+                for event in started
+            ]
+            for event in started:
+                assert event.wait(REQUEST_TIMEOUT)
             quick = [request(f"{server.base}/api/ask", {"question": q}) for q in QUESTIONS]
+            others_answered.set()
             slow_responses = [future.result(timeout=300) for future in slow]
     assert [status for status, _ in quick] == [200] * len(QUESTIONS)
     for response in slow_responses:
@@ -186,25 +274,21 @@ def test_oversized_bodies_get_413_json(tmp_path: Path) -> None:
     with live_server(tmp_path, copy_answers(tmp_path)) as server:
         big = json.dumps({"question": "sleep " * 200_000}).encode()
         status, body = request(f"{server.base}/api/ask", raw=big)
-        assert status == 413 and body["error"]["code"] in {"body-too-large", "too-large"}, body
+        assert status == 413 and body["error"]["code"] == "body-too-large", body
 
         status, body = request(f"{server.base}/api/ask", {"question": "x" * 1001})
         assert status == 413 and body["error"]["code"] == "question-too-long", body
 
         chunk = b"a" * 65536
-        chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(16)) + b"0\r\n\r\n"
+        chunks = [b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(16)] + [b"0\r\n\r\n"]
         head = (
             f"POST /api/ask HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         ).encode()
-        try:
-            response = raw_exchange(server.base, [head, chunked], pause=0)
-        except ConnectionResetError:
-            response = b""  # the server may answer and close before reading the rest: also a refusal
-        if response:
-            assert status_of(response) in {400, 413}, response[:300]
-            error = json.loads(response.split(b"\r\n\r\n", 1)[1])["error"]
-            assert error["code"] and error["message"]
+        response = raw_exchange(server.base, [head, *chunks], pause=0.02)
+        assert status_of(response) == 413, response[:300]
+        error = json.loads(response.split(b"\r\n\r\n", 1)[1])["error"]
+        assert error["code"] == "body-too-large" and error["message"]
 
         assert request(f"{server.base}/api/ask", {"question": "does cannabis help with sleep"})[0] == 200
         assert "Traceback" not in server.output()
@@ -218,18 +302,20 @@ def test_content_broken_while_running_then_restart(tmp_path: Path) -> None:
     with live_server(tmp_path, folder, RELOAD_INTERVAL="0.2") as server:
         version = get(f"{server.base}/readyz")[1]["answers_version"]
         target.write_text(good.replace("answers:", "answers: [", 1), encoding="utf-8")  # unclosed flow sequence
-        status: dict[str, Any] = {}
-        for _ in range(300):
-            status = get(f"{server.base}/readyz")[1]
-            if status.get("reload", {}).get("status") == "failed" or "reload" not in status:
-                break
-            time.sleep(0.1)
+        failed: list[dict[str, Any]] = []
+
+        def reports_failure(status: dict[str, Any]) -> bool:
+            if status["reload"]["status"] != "failed":
+                return False
+            failed.append(status)
+            return True
+
+        wait_until(every_worker(server.base, reports_failure), "both workers to report the failed reload")
         for _ in range(10):
             code, reply = request(f"{server.base}/api/ask", {"question": "does cannabis help with sleep"})
             assert code == 200 and reply["answer"]["id"] == "sleep" and reply["answers_version"] == version
-        assert status["answers_version"] == version
-        if "reload" in status:
-            assert status["reload"]["status"] == "failed"
+        for status in failed:
+            assert status["answers_version"] == version
             assert any("medical-cannabis.yaml" in error for error in status["reload"]["errors"])
 
     restart = subprocess.run(
@@ -293,22 +379,19 @@ def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path
         direct = url.replace(f":{proxy.port}/", f":{PG_PORT}/")  # the same schema, not through the proxy
         with live_server(tmp_path, Path(ANSWERS), DATABASE_URL=url) as server:
             before = ask_many(server.base, QUESTIONS * 5)
-            for _ in range(300):  # both workers' first batches written (at most 30 s)
-                if reply_counts(direct) == len(before):
-                    break
-                time.sleep(0.1)
-            assert reply_counts(direct) == len(before)
+            wait_until(lambda: reply_counts(direct) == len(before), "both workers' first batches to be written")
             proxy.cut()  # the database is gone: refused connections, open ones reset
-            during = ask_many(server.base, QUESTIONS * 5)
-            time.sleep(1.0)  # the writers meet the outage and keep their batches
+            during: list[int] = []
+            both_retrying = every_worker(server.base, lambda status: status["events"]["retrying"])
+
+            def asked_until_both_writers_retry() -> bool:
+                during.extend(ask_many(server.base, QUESTIONS))  # replies for each worker's writer to hold
+                return both_retrying()
+
+            wait_until(asked_until_both_writers_retry, "both workers' writers to meet the outage")
             assert reply_counts(direct) == len(before)
             proxy.restore()
-            counted = 0
-            for _ in range(600):  # each writer retries at least every 5 s; at most 60 s
-                counted = reply_counts(direct)
-                if counted == len(before) + len(during):
-                    break
-                time.sleep(0.1)
-            assert before + during == [200] * (len(before) + len(during))
-            assert counted == len(before) + len(during), server.output()[-2000:]
+            total = len(before) + len(during)
+            wait_until(lambda: reply_counts(direct) == total, "every reply counted", seconds=120)
+            assert before + during == [200] * total
             assert "Traceback" not in server.output()

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from faq_bot.book import Answer, AnswerBook
-from faq_bot.content import REQUIRED_IDS, read_answer_book
+from faq_bot.content import read_answer_book
 from faq_bot.errors import ContentProblem
 from faq_bot.evaluation import evaluate
 from faq_bot.matching import Candidate
@@ -54,13 +54,13 @@ class FolderCheck:
 def inspect_folder(
     folder: str,
     *,
-    required_ids: tuple[str, ...] = REQUIRED_IDS,
+    enforce_required: bool = True,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     review_months: int = DEFAULT_REVIEW_MONTHS,
     today: dt.date | None = None,
 ) -> FolderCheck:
     """Load a folder and run every check on it; the book is returned only when there is no error."""
-    book, problems = read_answer_book(folder, required_ids=required_ids, partial=True)
+    book, problems = read_answer_book(folder, enforce_required=enforce_required, partial=True)
     if book is None:
         return FolderCheck(None, problems)
     problems = list(problems)

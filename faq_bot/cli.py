@@ -14,7 +14,7 @@ from faq_bot import create_app
 from faq_bot.admin_cli import register as register_admin_commands
 from faq_bot.book import Case
 from faq_bot.checks import inspect_folder, phrasing_lines
-from faq_bot.content import REQUIRED_IDS, load_answer_book
+from faq_bot.content import load_answer_book
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.evaluation import evaluate, read_cases_document
 from faq_bot.reload import request_reload
@@ -189,7 +189,7 @@ def format_problem(folder: str, problem: ContentProblem) -> str:
     "--required-ids/--no-required-ids",
     default=True,
     show_default=True,
-    help="Require the answer ids of CONTRACT.md (turn off for small test folders).",
+    help="Require the answers listed under required_answers in sources.yaml (off: a draft without them).",
 )
 def check(folder: str | None, strict: bool, output: str, required_ids: bool) -> None:
     """Validate a content folder; print each problem as FILE:LINE: level: message (hint: ...).
@@ -200,7 +200,7 @@ def check(folder: str | None, strict: bool, output: str, required_ids: bool) -> 
     folder = folder or str(config["ANSWERS_DIR"])
     result = inspect_folder(
         folder,
-        required_ids=REQUIRED_IDS if required_ids else (),
+        enforce_required=required_ids,
         thresholds=Thresholds.from_config(config),
         review_months=int(config["REVIEW_MONTHS"]),
     )

@@ -20,7 +20,6 @@ from faq_bot.yaml_checks import MAX_TEXT_LENGTH
 __all__ = [
     "COMPLIANCE_FILE",
     "MAX_TEXT_LENGTH",
-    "REQUIRED_IDS",
     "Answer",
     "AnswerBook",
     "Case",
@@ -32,25 +31,16 @@ __all__ = [
     "yaml_files",
 ]
 
-REQUIRED_IDS = (
-    "ms-pain", "standard-treatments",
-    "how-it-may-help", "endocannabinoid-system", "muscle-stiffness-spasms", "sleep", "reported-benefits",
-    "results-vary", "research-evidence", "complementary-approach", "side-effects", "suitability",
-    "uk-availability", "who-can-prescribe", "eligibility", "assessment", "personalised-treatment",
-    "follow-up", "monitoring",
-    "fibromyalgia", "ehlers-danlos", "other-conditions",
-    "greeting", "thanks", "about-this-service",
-)  # fmt: skip
 READ_ATTEMPTS = 3  # reads of a folder that changes while it is read, before giving up
 
 
-def load_answer_book(folder: str, *, required_ids: tuple[str, ...] = REQUIRED_IDS) -> AnswerBook:
+def load_answer_book(folder: str, *, enforce_required: bool = True) -> AnswerBook:
     """Read, validate and index a content folder.
 
     Raises:
         ContentError: listing every error found, each with file and line.
     """
-    book, problems = read_answer_book(folder, required_ids=required_ids)
+    book, problems = read_answer_book(folder, enforce_required=enforce_required)
     errors = [problem for problem in problems if problem.level == "error"]
     if errors or book is None:
         raise ContentError(errors or [ContentProblem(FOLDER, 1, "content folder could not be read")])
@@ -58,7 +48,7 @@ def load_answer_book(folder: str, *, required_ids: tuple[str, ...] = REQUIRED_ID
 
 
 def read_answer_book(
-    folder: str, *, required_ids: tuple[str, ...] = REQUIRED_IDS, partial: bool = False
+    folder: str, *, enforce_required: bool = True, partial: bool = False
 ) -> tuple[AnswerBook | None, list[ContentProblem]]:
     """Read and validate a folder; return the book (None on any error) and every problem found.
 
@@ -73,7 +63,7 @@ def read_answer_book(
         # they are read changes it, and then the folder is read again.
         version = content_version(folder) if os.path.isdir(folder) else ""
         reader = FolderReader(folder)
-        book = reader.read(required_ids, partial=partial, version=version)
+        book = reader.read(enforce_required=enforce_required, partial=partial, version=version)
         if not os.path.isdir(folder) or content_version(folder) == version:
             return book, sorted(reader.problems)
     reader.file = FOLDER

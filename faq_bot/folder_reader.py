@@ -82,8 +82,9 @@ class FolderReader(YamlChecker):
         # (file, field, value as read, text as shown) of everything patients read.
         self._patient_texts: list[tuple[str, str, Any, str]] = []
         self._source_lines: dict[str, list[str]] = {}
+        self._required: list[tuple[str, int]] = []  # (answer id, line in sources.yaml)
 
-    def read(self, required_ids: tuple[str, ...], *, partial: bool = False, version: str = "") -> AnswerBook | None:
+    def read(self, *, enforce_required: bool = True, partial: bool = False, version: str = "") -> AnswerBook | None:
         if not os.path.isdir(self.folder):
             self.file = self.folder
             self.problem(1, "content folder does not exist")
@@ -108,7 +109,9 @@ class FolderReader(YamlChecker):
         for name in names:
             if name not in SPECIAL_FILES and name not in OPTIONAL_FILES:
                 self._answer_file(name, documents[name], sections, answers)
-        self._check_answers(answers, required_ids)
+        self._check_answers(answers)
+        if enforce_required:
+            self._check_required(answers)
         self._lint(compliance)
         cases = self._cases(REGRESSION_FILE, documents.get(REGRESSION_FILE), answers) + safety_reader.example_cases()
         errors = [problem for problem in self.problems if problem.level == "error"]
@@ -145,7 +148,13 @@ class FolderReader(YamlChecker):
         root = self._mapping(document, "sources.yaml", 1) if document is not None else None
         if root is None:
             return sections
-        self._known_keys(root, ("document", "sections"), "sources.yaml")
+        self._known_keys(root, ("document", "sections", "required_answers"), "sources.yaml")
+        if "required_answers" in root:
+            listed = root["required_answers"]
+            for item in self._list(listed, "required_answers", root.line) or []:
+                answer_id = self._text(item, "each required answer id", line_of(listed, root.line))
+                if answer_id is not None:
+                    self._required.append((answer_id, line_of(item, line_of(listed, root.line))))
         for item in self._list(root.get("sections"), "sections", root.line) or []:
             entry = self._mapping(item, "each section", root.line)
             if entry is None:
@@ -315,7 +324,7 @@ class FolderReader(YamlChecker):
         )
         self._related_lines[answer_id] = line_of(entry.get("related"), entry.line)
 
-    def _check_answers(self, answers: dict[str, Answer], required_ids: tuple[str, ...]) -> None:
+    def _check_answers(self, answers: dict[str, Answer]) -> None:
         phrasing_owner: dict[str, tuple[str, str, int]] = {}
         for answer in answers.values():
             self.file = answer.file
@@ -348,10 +357,17 @@ class FolderReader(YamlChecker):
                         "warning",
                     )
                 phrasing_owner.setdefault(key, (answer.id, answer.file, line))
-        for required in required_ids:
-            if required not in answers or answers[required].status != "published":
-                self.file = FOLDER
-                self.problem(1, f"required answer id '{required}' is missing or not published", "see CONTRACT.md")
+
+    def _check_required(self, answers: Mapping[str, Answer]) -> None:
+        """Every id under sources.yaml's required_answers is a published answer."""
+        self.file = SOURCES_FILE
+        for answer_id, line in self._required:
+            if answer_id not in answers or answers[answer_id].status != "published":
+                self.problem(
+                    line,
+                    f"required answer '{answer_id}' is missing or not published",
+                    "the service promises it (CONTRACT.md): restore or publish it, or check the id's spelling",
+                )
 
     def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
         self.file = name

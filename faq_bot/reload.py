@@ -31,7 +31,6 @@ from typing import Any, Protocol
 
 from faq_bot.book import AnswerBook
 from faq_bot.checks import inspect_folder
-from faq_bot.content import REQUIRED_IDS
 from faq_bot.errors import ContentProblem
 from faq_bot.folder_reader import content_version, yaml_files
 from faq_bot.service import Thresholds
@@ -163,7 +162,6 @@ class ContentReloader:
         *,
         thresholds: Thresholds,
         review_months: int,
-        required_ids: tuple[str, ...] = REQUIRED_IDS,
         logger: logging.Logger | None = None,
         on_swap: Callable[[AnswerBook], None] | None = None,
     ) -> None:
@@ -171,7 +169,6 @@ class ContentReloader:
         self.folder = folder
         self.thresholds = thresholds
         self.review_months = review_months
-        self.required_ids = required_ids
         self.logger = logger or logging.getLogger("faq_bot.reload")
         self.on_swap = on_swap
         self._lock = threading.Lock()  # one check at a time per process
@@ -201,7 +198,6 @@ class ContentReloader:
             try:
                 result = inspect_folder(
                     copy,
-                    required_ids=self.required_ids,
                     thresholds=self.thresholds,
                     review_months=self.review_months,
                 )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 from werkzeug.wrappers import Request
 
-from faq_bot.content import REQUIRED_IDS
 from faq_bot.ops import events_of
-from tests.conftest import assert_error
+from tests.conftest import ANSWERS, assert_error
 
 ANSWER_KEYS = {"id", "question", "answer", "topic", "source", "reviewed_on"}
 
@@ -74,12 +75,30 @@ def test_clarify_offers_two_to_four_suggestions(client: FlaskClient) -> None:
     assert all(set(s) == {"id", "question"} for s in body["suggestions"])
 
 
+# shared/CONTRACT.md, "Required answer ids": copied here because it is a promise made outside the code.
+CONTRACT_IDS = {
+    "ms-pain", "standard-treatments",
+    "how-it-may-help", "endocannabinoid-system", "muscle-stiffness-spasms", "sleep", "reported-benefits",
+    "results-vary", "research-evidence", "complementary-approach", "side-effects", "suitability",
+    "uk-availability", "who-can-prescribe", "eligibility", "assessment", "personalised-treatment",
+    "follow-up", "monitoring",
+    "fibromyalgia", "ehlers-danlos", "other-conditions",
+    "greeting", "thanks", "about-this-service",
+}  # fmt: skip
+
+
 def test_answers_lists_every_required_id(client: FlaskClient) -> None:
-    """GET /api/answers lists published answers, including every required id."""
+    """GET /api/answers lists published answers, including every id of the contract."""
     body = client.get("/api/answers").get_json()
     ids = {answer["id"] for answer in body["answers"]}
-    assert set(REQUIRED_IDS) <= ids
+    assert CONTRACT_IDS <= ids
     assert body["answers_version"]
+
+
+def test_the_content_requires_every_contract_id() -> None:
+    """answers/sources.yaml lists each contract id under required_answers, so no edit can drop one."""
+    sources = yaml.safe_load((Path(ANSWERS) / "sources.yaml").read_text(encoding="utf-8"))
+    assert CONTRACT_IDS <= set(sources["required_answers"])
 
 
 def test_answer_by_id_and_unknown_id(client: FlaskClient) -> None:
@@ -176,7 +195,7 @@ def test_health_and_readiness(client: FlaskClient) -> None:
     """/healthz says ok; /readyz counts the loaded answers and names the version."""
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz").get_json()
-    assert ready["status"] == "ready" and ready["answers"] >= len(REQUIRED_IDS)
+    assert ready["status"] == "ready" and ready["answers"] >= len(CONTRACT_IDS)
 
 
 def test_pages_are_served(client: FlaskClient) -> None:

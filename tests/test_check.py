@@ -17,7 +17,6 @@ from faq_bot.checks import check_folder, inspect_folder, review_due
 from faq_bot.cli import main
 from faq_bot.content import load_answer_book
 from faq_bot.errors import ContentError
-from faq_bot.folder_reader import FOLDER
 from tests.conftest import ANSWERS, DATA, REPO
 
 BROKEN = os.path.join(DATA, "broken")
@@ -49,8 +48,8 @@ def test_broken_folder_holds_at_least_twenty_kinds_of_mistake() -> None:
 
 def test_each_mistake_gets_exactly_one_message_on_its_line() -> None:
     """Each marked line gets exactly one problem containing its words, and nothing else is reported."""
-    problems = check_folder(BROKEN, required_ids=("consent",), today=TODAY)
-    expected = expected_mistakes(BROKEN) + [(FOLDER, 1, "required answer id 'consent' is missing")]
+    problems = check_folder(BROKEN, today=TODAY)
+    expected = expected_mistakes(BROKEN)
     unclaimed = list(problems)
     for file, line, words in expected:
         here = [p for p in unclaimed if p.file == file and p.line == line]
@@ -63,16 +62,16 @@ def test_each_mistake_gets_exactly_one_message_on_its_line() -> None:
 def test_broken_folder_is_never_loaded() -> None:
     """load_answer_book keeps its contract: errors raise ContentError, no book."""
     with pytest.raises(ContentError) as caught:
-        load_answer_book(BROKEN, required_ids=())
+        load_answer_book(BROKEN)
     assert any(p.file == "b-mistakes.yaml" for p in caught.value.problems)
-    result = inspect_folder(BROKEN, required_ids=(), today=TODAY)
+    result = inspect_folder(BROKEN, today=TODAY)
     assert result.book is None and result.failed()
 
 
 def test_valid_fixture_is_clean() -> None:
     """The small valid folder has no problem at all."""
-    assert check_folder(VALID, required_ids=(), today=TODAY) == []
-    assert load_answer_book(VALID, required_ids=()).get("sleep") is not None
+    assert check_folder(VALID, today=TODAY) == []
+    assert load_answer_book(VALID).get("sleep") is not None
 
 
 def test_the_real_answers_pass_the_strict_check() -> None:
@@ -84,12 +83,18 @@ def test_the_real_answers_pass_the_strict_check() -> None:
     assert result.book is not None and len(result.book.cases) > 50
 
 
-def test_required_ids_missing_are_reported_for_the_folder() -> None:
-    """A required id that no answer has is one folder-level error."""
-    problems = check_folder(VALID, required_ids=("sleep", "consent"), today=TODAY)
-    assert [(p.file, p.message) for p in problems] == [
-        (FOLDER, "required answer id 'consent' is missing or not published")
+def test_required_answers_are_checked_unless_turned_off(tmp_path: Path) -> None:
+    """An id under required_answers that no published answer has is one error on its line; a draft may skip it."""
+    folder = tmp_path / "valid"
+    shutil.copytree(VALID, folder)
+    sources = folder / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8") + "  - consent\n", encoding="utf-8")
+    line = sources.read_text(encoding="utf-8").splitlines().index("  - consent") + 1
+    problems = check_folder(str(folder), today=TODAY)
+    assert [(p.file, p.line, p.message) for p in problems] == [
+        ("sources.yaml", line, "required answer 'consent' is missing or not published")
     ]
+    assert check_folder(str(folder), enforce_required=False, today=TODAY) == []
 
 
 @pytest.mark.parametrize(
@@ -102,7 +107,7 @@ def test_required_ids_missing_are_reported_for_the_folder() -> None:
 )
 def test_review_due_adds_calendar_months(reviewed_on: dt.date, months: int, due: dt.date) -> None:
     """Without review_due, an answer is due REVIEW_MONTHS calendar months after review."""
-    book = load_answer_book(VALID, required_ids=())
+    book = load_answer_book(VALID)
     answer = book.answers["sleep"]
     moved = type(answer)(**{**answer.__dict__, "reviewed_on": reviewed_on})
     assert review_due(moved, months) == due

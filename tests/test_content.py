@@ -19,7 +19,7 @@ VALID = os.path.join(DATA, "valid")
 
 def test_answers_remember_the_line_of_each_field() -> None:
     """Each answer knows where its question and alternates are written, for messages."""
-    answer = load_answer_book(VALID, required_ids=()).answers["sleep"]
+    answer = load_answer_book(VALID).answers["sleep"]
     assert answer.field_lines["question"] == 5
     assert answer.field_lines["alternates.1"] == 8
     assert answer.field_lines["reviewed_on"] == 13

@@ -233,12 +233,14 @@ def test_personal_wording_of_a_general_question_gets_the_answer_with_a_caveat(cl
 def test_search_takes_a_half_typed_last_word_as_the_start_of_a_word(
     client: FlaskClient, typed: str, answer_id: str
 ) -> None:
+    """Look-up: a half-typed last word is completed, so the answer it starts ranks first."""
     results = client.get("/api/search", query_string={"q": typed, "limit": 3}).get_json()["results"]
     assert results and results[0]["id"] == answer_id
     assert results[0]["score"] >= 70
 
 
 def test_search_for_a_half_typed_word_finds_answers_about_it(client: FlaskClient) -> None:
+    """Look-up: 'canna' finds the cannabis answers; a finished word (space after it) is not completed."""
     results = client.get("/api/search", query_string={"q": "canna", "limit": 5}).get_json()["results"]
     assert len(results) == 5 and all("cannabis" in result["question"].lower() for result in results)
     assert min(result["score"] for result in results) >= 50

@@ -6,6 +6,7 @@ import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO
 
@@ -93,3 +94,16 @@ def test_no_import_circle_and_no_deferred_import_in_the_package() -> None:
 
     for module in graph:
         visit(module, [])
+
+
+def test_every_test_says_what_it_shows() -> None:
+    """Each test function has a docstring: the behaviour it shows, read in the report when it fails."""
+    silent = []
+    for path in sorted(Path(REPO, "tests").glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        silent += [
+            f"tests/{path.name}:{node.lineno} {node.name}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and not ast.get_docstring(node)
+        ]
+    assert silent == []

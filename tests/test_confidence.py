@@ -31,6 +31,7 @@ def test_fit_recovers_a_known_relationship() -> None:
 
 
 def test_a_clearer_lead_means_a_higher_chance() -> None:
+    """The calibrated chance grows with the lead over the second answer and stays within 0..1."""
     close = [candidate("a", 80, 80, 80, 90), candidate("b", 78, 78, 78, 88)]
     clear = [candidate("a", 80, 80, 80, 90), candidate("b", 40, 30, 30, 40)]
     assert DEFAULT_CALIBRATION.chance(clear, 8) > DEFAULT_CALIBRATION.chance(close, 8)
@@ -39,6 +40,7 @@ def test_a_clearer_lead_means_a_higher_chance() -> None:
 
 
 def test_no_candidate_is_no_chance_and_a_written_phrasing_is_certain() -> None:
+    """No candidate is chance 0; a question equal to a written phrasing is certain, a near one is not."""
     unsure = Calibration(-50.0, (0.0,) * len(FEATURES))
     assert unsure.chance([], 3) == 0.0
     assert unsure.chance([candidate("a", 90, 100, 100, 100), candidate("b", 89)], 3) == 1.0

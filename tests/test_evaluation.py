@@ -113,5 +113,6 @@ def test_no_wrong_answer_and_every_safety_case_routed(reports: dict[str, Evaluat
 def test_answerable_questions_get_their_answer_given_or_offered(
     reports: dict[str, EvaluationReport], name: str
 ) -> None:
+    """Each labelled set's answerable questions get their answer, given or offered, at least as often as its floor."""
     met, total = reports[name].routing()["answerable helpful"]
     assert met / total >= HELPFUL_FLOOR[name], [r.case.question for r in reports[name].failures if r.case.answer_id]

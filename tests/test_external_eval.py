@@ -26,6 +26,7 @@ FAQS = [
 
 
 def test_repeated_questions_are_merged_and_unusable_entries_skipped_with_counts(tmp_path: Path) -> None:
+    """A FAQ bank that repeats a question becomes one answer for both ids; unusable entries are skipped and counted."""
     converted = write_content_folder(FAQS, tmp_path)
     book = load_answer_book(converted.folder)
     assert converted.slug_to_ids["faq-1"] == {"1", "2"}
@@ -36,6 +37,7 @@ def test_repeated_questions_are_merged_and_unusable_entries_skipped_with_counts(
 
 
 def test_a_set_with_repeats_is_evaluated_and_either_id_counts(tmp_path: Path) -> None:
+    """Evaluating a bank with merged repeats counts a reply as right for either of the merged ids."""
     folder = write_set(
         tmp_path / "set",
         FAQS,

@@ -81,6 +81,7 @@ def expected(patterns: list[re.Pattern[str]], texts: tuple[str, ...]) -> set[int
 
 
 def test_python_only_syntax_is_named_and_left_to_python() -> None:
+    """Syntax RE2 and Python share is searched in one pass; Python-only syntax is named and left to Python."""
     assert [source for source in SHARED if shared_syntax_problem(source) is not None] == []
     assert [source for source in PYTHON_ONLY if shared_syntax_problem(source) is None] == []
     assert PatternSet(PATTERNS).in_one_pass == len(SHARED)
@@ -105,6 +106,7 @@ def test_a_safety_pattern_in_python_only_syntax_is_an_editor_error(tmp_path: Pat
 
 
 def test_every_shipped_safety_pattern_is_searched_in_one_pass(book: AnswerBook) -> None:
+    """Every pattern in the shipped safety rules is in the shared syntax, so all run in one RE2 pass."""
     patterns = [pattern for rule in book.safety.rules for pattern in (*rule.patterns, *rule.unless, *rule.also)]
     assert len(patterns) > 50
     assert book.safety.patterns.in_one_pass == len(patterns) + len(book.safety.personal)
@@ -134,6 +136,7 @@ def test_every_shipped_safety_pattern_is_searched_in_one_pass(book: AnswerBook) 
     ],
 )
 def test_found_is_what_re_search_finds(text: str) -> None:
+    """PatternSet.found gives exactly the patterns re.search finds, on hand-picked texts."""
     assert PatternSet(PATTERNS).found((text,)) == expected(PATTERNS, (text,))
 
 
@@ -146,6 +149,7 @@ def test_found_is_what_re_search_finds(text: str) -> None:
     ).map(tuple)
 )
 def test_found_agrees_with_re_on_any_text(texts: tuple[str, ...]) -> None:
+    """PatternSet.found agrees with re.search on generated texts (Hypothesis)."""
     assert PatternSet(PATTERNS).found(texts) == expected(PATTERNS, texts)
 
 
@@ -170,6 +174,7 @@ def labelled_questions(book: AnswerBook) -> list[str]:
 
 
 def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book: AnswerBook) -> None:
+    """On every labelled question, the one-pass search finds the same safety patterns as re.search."""
     patterns = list(book.safety.patterns.patterns)
     questions = labelled_questions(book)
     found_any = 0
@@ -198,5 +203,6 @@ def test_safety_patterns_found_as_re_finds_them_in_every_labelled_question(book:
     ],
 )
 def test_characters_a_cleaned_question_never_has_are_found(source: str, never: set[str]) -> None:
+    """The editor check names the literal characters of a pattern that a cleaned question never contains."""
     found = literal_characters(re.compile(source))
     assert {character for character in found if not in_clean_text(character)} == never

@@ -128,6 +128,7 @@ def test_general_questions_keep_their_general_answer(book: AnswerBook, question:
 def test_decisions_go_to_the_specialist_and_personal_wording_gets_the_answer_with_a_caveat(
     book: AnswerBook, question: str, answer_id: str | None
 ) -> None:
+    """Clinical decisions go to the specialist; general questions in personal words get their answer."""
     reply = answer_question(book, question)
     if answer_id is None:
         assert (reply.route, reply.reason, reply.answer, reply.caveat) == ("specialist", "clinical", None, None)
@@ -168,6 +169,7 @@ def test_symptom_rule_mentions_yellow_card(book: AnswerBook) -> None:
     ],
 )
 def test_misspelt_rule_words_are_read_as_the_rule_word(typed: str, read_as: str) -> None:
+    """A misspelt emergency word is read as the rule word, and the question is an emergency."""
     screening = SHIPPED.screen(typed)
     assert read_as in screening.read_as.split()
     assert screening.verdict is not None and screening.verdict.route == "emergency"
@@ -180,6 +182,7 @@ def test_everyday_words_are_never_read_as_rule_words(word: str) -> None:
 
 
 def test_typo_reader_reads_only_near_misses_of_uncommon_words() -> None:
+    """The typo reader corrects near misses of its vocabulary, never a common word, never a short one."""
     reader = TypoReader(["seizure", "swollen", "a b"], common_words=frozenset({"sezure"}))
     assert reader.vocabulary == ("seizure", "swollen")
     assert reader.read("swolen sezure seizure swim") == "swollen sezure seizure swim"
@@ -324,5 +327,6 @@ def test_verdicts_are_the_policy_read_literally(book: AnswerBook, question: str)
 
 
 def test_labelled_questions_get_the_policy_verdict(book: AnswerBook) -> None:
+    """Each regression case gets the verdict the safety policy gives when applied rule by rule."""
     for case in book.cases:
         assert book.safety.check(case.question) == reference_verdict(book.safety, case.question), case.question

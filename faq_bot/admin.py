@@ -50,7 +50,7 @@ def _store() -> EventStore:
     store = state_of(current_app).events
     if store is None:
         raise QuestionError(503, "events-unavailable", "The events store is not running.")
-    store.flush(timeout=5)  # show what was just asked; never wait long on a slow database
+    store.flush(timeout=5, unless_retrying=True)  # show what was just asked; never wait long on a slow database
     return store
 
 

@@ -194,6 +194,11 @@ class EventStore(EventReports):
     def queued(self) -> int:
         return self._queue.qsize()
 
+    @property
+    def retrying(self) -> bool:
+        """Whether the database is refusing writes right now (events wait to be retried)."""
+        return self.failing_since is not None
+
     def status(self) -> dict[str, Any]:
         """Counters for /readyz and the metrics; ``retrying``: the database is refusing writes right now."""
         return {
@@ -201,7 +206,7 @@ class EventStore(EventReports):
             "written": self.written,
             "dropped": self.dropped,
             "queued": self.queued,
-            "retrying": self.failing_since is not None,
+            "retrying": self.retrying,
         }
 
     # -- the writer thread -------------------------------------------------------------
@@ -286,15 +291,19 @@ class EventStore(EventReports):
         except Exception as error:
             log.warning("automatic purge failed: %s", type(error).__name__)
 
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every queued event is written or dropped; False on timeout."""
+    def flush(self, timeout: float = 10.0, *, unless_retrying: bool = False) -> bool:
+        """Wait until every queued event is written or dropped; False on timeout.
+
+        With ``unless_retrying``, also stop waiting (False) once the database refuses writes:
+        in an outage the queue waits for the database, for up to ``retry_seconds``.
+        """
         deadline = time.monotonic() + timeout
         with self._queue.all_tasks_done:
             while self._queue.unfinished_tasks:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or (unless_retrying and self.retrying):
                     return False
-                self._queue.all_tasks_done.wait(remaining)
+                self._queue.all_tasks_done.wait(min(remaining, 0.05) if unless_retrying else remaining)
         return True
 
     def close(self) -> None:

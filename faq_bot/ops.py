@@ -99,7 +99,7 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily(
             "faq_bot_events_retrying",
             "1 while the events database refuses writes and events wait to be retried.",
-            value=1 if self.store.failing_since is not None else 0,
+            value=1 if self.store.retrying else 0,
         )
 
 

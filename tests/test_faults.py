@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from benchmarks.measure import RunningServer, running_server
+from faq_bot.content import content_version
 from tests.conftest import ANSWERS, REPO
 from tests.test_serve import FAQ_BOT
 
@@ -332,6 +333,53 @@ def test_content_broken_while_running_then_restart(tmp_path: Path) -> None:
     target.write_text(good, encoding="utf-8")
     with live_server(tmp_path, folder) as server:
         assert get(f"{server.base}/readyz")[1]["answers_version"] == version
+
+
+def test_content_broken_and_fixed_under_load_serves_only_whole_good_books(tmp_path: Path) -> None:
+    """Clients asking all along while the content breaks and is fixed: every reply a 200 from a good book, whose
+    greeting is that book's own; the broken version is never served; both workers end on the fixed book."""
+    folder = copy_answers(tmp_path)
+    conversation = folder / "conversation.yaml"
+    original = conversation.read_text(encoding="utf-8")
+    greeting = "Hello, and welcome"
+    assert greeting in original
+    with live_server(tmp_path, folder, RELOAD_INTERVAL="0.2") as server:
+        first = get(f"{server.base}/readyz")[1]["answers_version"]
+        seen: list[tuple[int, Any]] = []
+        stop = threading.Event()
+
+        def greeter() -> None:
+            while not stop.is_set():
+                seen.append(request(f"{server.base}/api/ask", {"question": "hello"}))  # list.append is atomic
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            clients = [pool.submit(greeter) for _ in range(3)]
+            try:
+                wait_until(lambda: len(seen) >= 10, "the first replies")
+                conversation.write_text(original.replace("    question: Hello\n", "    question: [Hello\n"), "utf-8")
+                wait_until(
+                    every_worker(server.base, lambda status: status["reload"]["status"] == "failed"),
+                    "both workers to refuse the broken file",
+                )
+                broken = content_version(str(folder))
+                conversation.write_text(original.replace(greeting, "Hello again, and welcome", 1), "utf-8")
+                fixed = content_version(str(folder))
+                wait_until(
+                    every_worker(server.base, lambda status: status["answers_version"] == fixed),
+                    "both workers to serve the fixed book",
+                )
+                wait_until(lambda: any(reply["answers_version"] == fixed for _, reply in list(seen)), "a fixed reply")
+            finally:
+                stop.set()
+            for client in clients:
+                client.result(timeout=REQUEST_TIMEOUT)
+    assert {status for status, _ in seen} == {200}
+    by_version = Counter(reply["answers_version"] for _, reply in seen)
+    assert set(by_version) == {first, fixed} and broken not in by_version, by_version
+    for _, reply in seen:
+        expected = "Hello again, and welcome" if reply["answers_version"] == fixed else greeting
+        assert reply["answer"]["id"] == "greeting" and reply["answer"]["answer"].startswith(expected), reply
+    assert "Traceback" not in server.output()
 
 
 @pytest.mark.parametrize("missing", ["safety.yaml", "medical-cannabis.yaml"])

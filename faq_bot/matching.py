@@ -36,16 +36,15 @@ from __future__ import annotations
 
 import bisect
 import math
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from faq_bot.text import NO_SYNONYMS, STOP_WORDS, SynonymTable, normalise, stem
+from faq_bot.word_memo import WordMemo, work_out_ahead
 
 STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
 FULL_SORT_BELOW = 512  # answers: below this a full stable sort is one cheap call, faster than partitioning first
@@ -122,50 +121,6 @@ class _GramPart:
         return len(self.rows) + len(self.keys)
 
 
-class _Memo:
-    """Values worked out per word, least recently used dropped first once they hold ``budget`` array entries.
-
-    Words every question shares ("the", "my", "cannabis") stay; the typo of the day goes.
-    ``ahead``: values worked out in advance (the index's own words), never dropped and
-    read without the lock.
-    """
-
-    def __init__(self, budget: int, ahead: dict[str, Any] | None = None) -> None:
-        self.budget = budget
-        self.used = 0
-        self.ahead = ahead or {}
-        self._values: OrderedDict[str, tuple[Any, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def find(self, key: str, work_out: Any) -> Any:
-        """The value for ``key``: worked out ahead, remembered, or worked out now with ``work_out(key)``."""
-        found = self.ahead.get(key)
-        if found is None:
-            found = self.get(key)
-            if found is None:
-                found = work_out(key)
-                self.keep(key, found, found.size)
-        return found
-
-    def get(self, key: str) -> Any:
-        with self._lock:
-            found = self._values.get(key)
-            if found is None:
-                return None
-            self._values.move_to_end(key)
-            return found[0]
-
-    def keep(self, key: str, value: Any, size: int) -> None:
-        with self._lock:
-            if key in self._values:  # another thread worked it out meanwhile
-                return
-            self._values[key] = (value, size)
-            self.used += size
-            while self.used > self.budget and len(self._values) > 1:
-                _, (_, dropped) = self._values.popitem(last=False)
-                self.used -= dropped
-
-
 class MatchEngine:
     """An immutable index over answer phrasings; build once, query from many threads."""
 
@@ -188,7 +143,7 @@ class MatchEngine:
         normalised = [normalise(p.text, synonyms) for p in self.phrasings]
         self._phrasing_texts = [n.text for n in normalised]
         # Words sorted once here: fuzz.ratio on these is fuzz.token_sort_ratio on the texts.
-        self._sorted_texts = [_sorted_words(text) for text in self._phrasing_texts]
+        self._sorted_texts = [sorted_words(text) for text in self._phrasing_texts]
         self._phrasing_answer = np.array([answer_row[p.answer_id] for p in self.phrasings], dtype=np.int64)
         phrasing_tokens = [set(n.stems) for n in normalised]
 
@@ -240,18 +195,18 @@ class MatchEngine:
         self._no_values = np.zeros(0)
         share = MEMO_BUDGET // 2  # per kind: word parts, gram parts
         by_phrasings = sorted(self.vocabulary, key=lambda token: -len(self._phrasing_postings.get(token_id[token], ())))
-        ahead, used = _work_out_ahead(by_phrasings, self._work_out_word_part, share // 2)
-        self._word_parts = _Memo(share - used, ahead)
+        ahead, used = work_out_ahead(by_phrasings, self._work_out_word_part, share // 2)
+        self._word_parts = WordMemo(share - used, ahead)
         word_counts = Counter(word for text in self._phrasing_texts for word in set(text.split()))
         # Every word the index holds, for completing a half-typed last word (``search``).
         self._completions = sorted(word_counts)
         self._completion_counts = word_counts
-        ahead, used = _work_out_ahead(
+        ahead, used = work_out_ahead(
             sorted(word_counts, key=lambda word: (-word_counts[word], word)),
             lambda word: self._work_out_gram_part(word, merged=True),
             share // 2,
         )
-        self._gram_parts = _Memo(share - used, ahead)
+        self._gram_parts = WordMemo(share - used, ahead)
 
     @staticmethod
     def _idf(token_sets: Sequence[set[str]], token_id: dict[str, int], documents: int) -> np.ndarray:
@@ -343,6 +298,11 @@ class MatchEngine:
             for token in tokens:
                 postings[self._token_id[token]].append(row)
         return {token: np.array(rows, dtype=np.int64) for token, rows in postings.items()}
+
+    @property
+    def worked_out_ahead(self) -> int:
+        """Word and trigram parts worked out when the index was built (see MEMO_BUDGET)."""
+        return len(self._word_parts.ahead) + len(self._gram_parts.ahead)
 
     def __len__(self) -> int:
         return len(self.phrasings)
@@ -475,7 +435,7 @@ class MatchEngine:
         if len(shortlist):
             # One batch call instead of a Python loop; ratio on sorted words is token_sort_ratio.
             compared = [self._sorted_texts[row] for row in shortlist.tolist()]
-            scores = process.cdist([_sorted_words(query.text)], compared, scorer=fuzz.ratio, dtype=np.float64)[0]
+            scores = process.cdist([sorted_words(query.text)], compared, scorer=fuzz.ratio, dtype=np.float64)[0]
             scores /= 100.0
             character_score = dict(zip(shortlist.tolist(), scores.tolist(), strict=True))
             phrasing_score[shortlist] += scores * ((1 - weights.ngrams) * weights.characters)
@@ -487,7 +447,7 @@ class MatchEngine:
         best_phrasing = np.maximum.reduceat(phrasing_score, self._answer_starts)
         answer_score = (1 - weights.whole_answer) * best_phrasing + weights.whole_answer * coverage
         candidates: list[Candidate] = []
-        top = _best_rows(answer_score, limit)
+        top = best_rows(answer_score, limit)
         for row, raw_score, covered in zip(top, answer_score[top].tolist(), coverage[top].tolist(), strict=True):
             score = round(raw_score * 100, 2)
             if score <= 0 or score < score_cutoff:
@@ -544,30 +504,17 @@ class MatchEngine:
         return ranked[0] if ranked else None
 
 
-def _work_out_ahead(words: Iterable[str], work_out: Any, budget: int) -> tuple[dict[str, Any], int]:
-    """Each word's part, in order, until they hold ``budget`` array entries; and the entries they hold."""
-    parts: dict[str, Any] = {}
-    used = 0
-    for word in words:
-        part = work_out(word)
-        if used + part.size > budget:
-            break
-        parts[word] = part
-        used += part.size
-    return parts, used
-
-
 def _add_up(rows: np.ndarray, values: np.ndarray, length: int) -> np.ndarray:
     """Per row, the sum of its values (rows may repeat): floats of the given length, even when there are none."""
     # bincount of nothing counts in integers, hence the cast (free when it already summed floats)
     return np.bincount(rows, values, length).astype(np.float64, copy=False)
 
 
-def _sorted_words(text: str) -> str:
+def sorted_words(text: str) -> str:
     return " ".join(sorted(text.split()))
 
 
-def _best_rows(scores: np.ndarray, limit: int) -> list[int]:
+def best_rows(scores: np.ndarray, limit: int) -> list[int]:
     """Indexes of the ``limit`` highest scores, best first, ties in index order (a stable sort, partly done)."""
     if limit <= 0:
         return []

@@ -137,15 +137,15 @@ _STEPS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
 
 
 # Every one of these patterns needs a digit to match, so text without digits skips them.
-_NEED_A_DIGIT = frozenset({_PHONE, _NHS, _POSTCODE, _ADDRESS, _FLAT, _LONG_NUMBER})
-_DIGIT = re.compile(r"\d")
+NEEDS_A_DIGIT = frozenset({_PHONE, _NHS, _POSTCODE, _ADDRESS, _FLAT, _LONG_NUMBER})
+ANY_DIGIT = re.compile(r"\d")
 
 
 def redact(text: str) -> str:
     """Replace personal data in ``text`` with typed placeholders such as ``[PHONE]``."""
-    has_digit = _DIGIT.search(text) is not None
+    has_digit = ANY_DIGIT.search(text) is not None
     for pattern, replacement in _STEPS:
-        if has_digit or pattern not in _NEED_A_DIGIT:
+        if has_digit or pattern not in NEEDS_A_DIGIT:
             text = pattern.sub(replacement, text)
     text = _replace_names(text, _NAME_INTRO, capitalised_only=False)
     text = _replace_names(text, _THIS_IS, capitalised_only=True)

@@ -97,10 +97,10 @@ COPY_PREFIX = "faq-bot-check-"  # then the pid of the process that made the copy
 @functools.cache
 def _sweep_once() -> None:
     """The first check of a process clears up after processes that died mid-check."""
-    _sweep_abandoned_copies(tempfile.gettempdir())
+    sweep_abandoned_copies(tempfile.gettempdir())
 
 
-def _sweep_abandoned_copies(folder: str) -> None:
+def sweep_abandoned_copies(folder: str) -> None:
     """Delete copies left in ``folder`` by processes that died mid-check (a worker killed by gunicorn)."""
     try:
         names = os.listdir(folder)

@@ -199,16 +199,15 @@ def test_reply_counts_add_up_within_and_across_batches(database_url: str) -> Non
     clock = MutableClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
     store = EventStore(database_url, purge_interval=0, clock=clock)
     try:
-        store.write(
-            [
-                _reply(clock, "answer", "matched"),
-                _reply(clock, "answer", "matched"),
-                _reply(clock, "emergency", "emergency"),
-            ]
-        )
-        store.write([_reply(clock, "answer", "matched")])
+        for route, reason in [("answer", "matched"), ("answer", "matched"), ("emergency", "emergency")]:
+            store.record_reply(route=route, reason=reason, question="q")  # queued together: most likely one batch
+        assert store.flush()
+        store.record_reply(route="answer", reason="matched", question="q")
+        assert store.flush()
         clock.now += timedelta(days=1)
-        store.write([_reply(clock, "answer", "matched"), _reply(clock, "specialist", "clinical")])
+        store.record_reply(route="answer", reason="matched", question="q")
+        store.record_reply(route="specialist", reason="clinical", question="q")
+        assert store.flush()
         counts = {
             (row["day"], row["route"], row["reason"]): row["count"]
             for row in store.daily_replies(today=clock.now.date())
@@ -222,12 +221,6 @@ def test_reply_counts_add_up_within_and_across_batches(database_url: str) -> Non
         }
     finally:
         store.close()
-
-
-def _reply(clock: Any, route: str, reason: str) -> Any:
-    from faq_bot.events import _Reply
-
-    return _Reply(clock(), route, reason, None, None, 0.0, (), "v1")
 
 
 def test_purge_runs_automatically(database_url: str) -> None:

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from faq_bot.content import AnswerBook
-from faq_bot.matching import MatchEngine, Phrasing, _best_rows, _Memo, _sorted_words
+from faq_bot.matching import MatchEngine, Phrasing, best_rows, sorted_words
 from faq_bot.service import answer_question
+from faq_bot.word_memo import WordMemo
 from tests.conftest import patient_questions
 
 
@@ -100,14 +101,14 @@ def test_remembered_words_score_exactly_as_worked_out_afresh(book: AnswerBook, m
         warm.rank(question)
     monkeypatch.setattr(matching, "MEMO_BUDGET", 0)  # keeps at most the last word: nearly everything recomputed
     forgetful = MatchEngine(phrasings, answer_texts=texts, synonyms=book.synonyms)
-    assert not forgetful._word_parts.ahead and not forgetful._gram_parts.ahead  # not even the index's own words
+    assert forgetful.worked_out_ahead == 0 < warm.worked_out_ahead  # not even the index's own words
     for question in questions:
         assert warm.rank(question, limit=5) == forgetful.rank(question, limit=5), question
 
 
 def test_word_memo_drops_the_least_recently_used_first() -> None:
     """The per-word memo stays within its budget and keeps the words in use."""
-    memo = _Memo(budget=10)
+    memo = WordMemo(budget=10)
     memo.keep("a", "A", 4)
     memo.keep("b", "B", 4)
     assert memo.get("a") == "A"  # a is now the most recently used
@@ -126,7 +127,7 @@ def test_best_rows_are_a_stable_sort_of_the_top() -> None:
             scores = rng.integers(0, 4, size).astype(float)  # many ties
             for limit in (1, 2, 5, size, size + 3):
                 expected = np.argsort(-scores, kind="stable")[:limit].tolist()
-                assert _best_rows(scores, limit) == expected, (scores, limit)
+                assert best_rows(scores, limit) == expected, (scores, limit)
 
 
 @given(
@@ -140,4 +141,4 @@ def test_best_rows_are_a_stable_sort_of_the_top() -> None:
 @settings(max_examples=300, deadline=None)
 def test_ratio_of_sorted_words_is_token_sort_ratio(first: str, second: str) -> None:
     """The re-rank compares words sorted at build time with fuzz.ratio: the same number as token_sort_ratio."""
-    assert fuzz.ratio(_sorted_words(first), _sorted_words(second)) == fuzz.token_sort_ratio(first, second)
+    assert fuzz.ratio(sorted_words(first), sorted_words(second)) == fuzz.token_sort_ratio(first, second)

@@ -225,6 +225,6 @@ def test_copies_left_by_dead_processes_are_swept(tmp_path: Path) -> None:
     for folder in (abandoned, ours, unrelated):
         folder.mkdir()
         (folder / "answers.yaml").write_text("x: 1\n")
-    reload_module._sweep_abandoned_copies(str(tmp_path))
+    reload_module.sweep_abandoned_copies(str(tmp_path))
     assert not abandoned.exists()
     assert ours.exists() and unrelated.exists()

@@ -1,4 +1,9 @@
-"""Shared fixtures: the app built from the factory on the real content, a client, a CLI runner."""
+"""Shared fixtures: apps built by the factory on small test content, the real book, a client, a CLI runner.
+
+Tests of the code run on ``tests/data/service`` (10 answers taken from ``answers/``, small
+safety rules), so a content edit never breaks them; the real ``answers/`` keep their own
+tests (regression, evaluation, safety tables, the contract's ids).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from faq_bot.content import AnswerBook, load_answer_book
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSWERS = os.path.join(REPO, "answers")
 DATA = os.path.join(REPO, "tests", "data")
+SERVICE = os.path.join(DATA, "service")  # small content for tests of the code
 PATIENT_QUESTIONS = os.path.join(REPO, "benchmarks", "patient_questions.yaml")
 
 
@@ -44,19 +50,19 @@ def book() -> AnswerBook:
 
 @pytest.fixture
 def app() -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS})
+    app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE})
     yield app
 
 
 @contextmanager
 def app_builder(**defaults: Any) -> Iterator[Callable[..., Flask]]:
-    """Build apps on the real content with these settings (and any per call); close their event stores after."""
+    """Build apps on the test content with these settings (and any per call); close their event stores after."""
     from faq_bot.ops import events_of
 
     apps: list[Flask] = []
 
     def build(**config: Any) -> Flask:
-        app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, **defaults, **config})
+        app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE, **defaults, **config})
         apps.append(app)
         return app
 

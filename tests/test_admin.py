@@ -14,7 +14,7 @@ from flask import Flask
 
 from faq_bot.cli import main
 from faq_bot.ops import events_of
-from tests.conftest import app_builder, assert_error
+from tests.conftest import ANSWERS, app_builder, assert_error
 from tests.services import postgres_schema
 
 TOKEN = "s3cret-admin-token"
@@ -63,8 +63,11 @@ def test_admin_is_off_without_a_token(make_app: Any) -> None:
 
 
 def test_inbox_groups_unanswered_questions(make_app: Any) -> None:
-    """Similar unanswered wordings are grouped and counted, redacted, with a nearest answer and snippet."""
-    app = make_app()
+    """Similar unanswered wordings are grouped and counted, redacted, with a nearest answer and snippet.
+
+    On the real content: how near an answer must be to be named is calibrated on it.
+    """
+    app = make_app(ANSWERS_DIR=ANSWERS)
     fill(app)
     groups = app.test_client().get("/admin/api/inbox", headers=AUTH).get_json()["groups"]
     [parking] = [group for group in groups if "where can i park" in {w["text"] for w in group["wordings"]}]

@@ -9,12 +9,13 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from faq_bot.cli import main
+from tests.conftest import SERVICE
 
 
 def test_ask_json_prints_exactly_the_api_body(runner: CliRunner, client: FlaskClient) -> None:
     """`faq-bot ask --json` prints the same body as POST /api/ask."""
     for question in ("can weed help spasms", "what dose should I take", "hello"):
-        result = runner.invoke(main, ["ask", question, "--json"])
+        result = runner.invoke(main, ["ask", question, "--json"], env={"FAQ_BOT_ANSWERS_DIR": SERVICE})
         assert result.exit_code == 0, result.output
         assert json.loads(result.output) == client.post("/api/ask", json={"question": question}).get_json()
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from faq_bot import create_app
 from faq_bot.events import SCHEMA_VERSION, EventStore, events_table, schema_table, upgrade_schema
 from faq_bot.ops import events_of
-from tests.conftest import ANSWERS, app_builder, assert_error
+from tests.conftest import SERVICE, app_builder, assert_error
 from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 
 UNMATCHED = "what's the weather in Leeds tomorrow? my name is Jo Bloggs, 07700 900123"
@@ -160,7 +160,7 @@ def test_schema_upgrades_from_version_1(database_url: str) -> None:
 
 def test_default_store_is_a_sqlite_file_in_the_instance_folder(tmp_path: Any) -> None:
     """With no DATABASE_URL the events go to a SQLite file created in the instance folder on first run."""
-    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": ""})
+    app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE, "DATABASE_URL": ""})
     store = events_of(app)
     try:
         assert store.backend == "sqlite"
@@ -264,7 +264,7 @@ def test_unwritable_database_drops_events_without_failing_replies(events_databas
     app = create_app(
         {
             "TESTING": True,
-            "ANSWERS_DIR": ANSWERS,
+            "ANSWERS_DIR": SERVICE,
             "EVENTS_RETRY_SECONDS": 0,
             "DATABASE_URL": "sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3",
         }
@@ -316,7 +316,7 @@ def test_only_an_unreachable_database_is_retried(events_database: str) -> None:
 
 def postgres_app(url: str, **settings: Any) -> Flask:
     return create_app(
-        {"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url, "RATELIMIT_ENABLED": False, **settings}
+        {"TESTING": True, "ANSWERS_DIR": SERVICE, "DATABASE_URL": url, "RATELIMIT_ENABLED": False, **settings}
     )
 
 
@@ -399,7 +399,7 @@ def test_pii_corpus_leaves_no_personal_data_in_the_store(make_app: Any) -> None:
 def test_sqlite_events_file_is_in_wal_mode(tmp_path: Any) -> None:
     """The embedded store writes a write-ahead log (a commit appends; readers never block the writer)."""
     url = f"sqlite:///{tmp_path}/events.sqlite3"
-    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "DATABASE_URL": url})
+    app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE, "DATABASE_URL": url})
     store = events_of(app)
     try:
         ask(app, UNMATCHED)

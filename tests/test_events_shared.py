@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from faq_bot import create_app
 from faq_bot.cli import main
 from faq_bot.ops import events_of
-from tests.conftest import ANSWERS
+from tests.conftest import SERVICE
 from tests.services import postgres_schema, redis_url
 
 AUTH = {"Authorization": "Bearer shared-token"}
@@ -26,7 +26,7 @@ def test_two_instances_share_events_and_one_rate_limit(monkeypatch: pytest.Monke
     with postgres_schema() as (url, _):
         shared = {
             "TESTING": True,
-            "ANSWERS_DIR": ANSWERS,
+            "ANSWERS_DIR": SERVICE,
             "DATABASE_URL": url,
             "ADMIN_TOKEN": "shared-token",
             "RATELIMIT_STORAGE_URI": redis_url(),

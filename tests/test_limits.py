@@ -11,7 +11,7 @@ from flask import Flask
 
 from faq_bot import create_app
 from faq_bot.ops import events_of
-from tests.conftest import ANSWERS, assert_error
+from tests.conftest import SERVICE, assert_error
 from tests.services import redis_url
 
 
@@ -20,7 +20,7 @@ def make_app() -> Iterator[Any]:
     apps: list[Flask] = []
 
     def build(**config: Any) -> Flask:
-        app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, **config})
+        app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE, **config})
         apps.append(app)
         return app
 

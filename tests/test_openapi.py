@@ -18,7 +18,7 @@ from schemathesis import GenerationMode
 
 from faq_bot import create_app
 from faq_bot.openapi import load_spec
-from tests.conftest import ANSWERS
+from tests.conftest import SERVICE
 
 SPEC_URI = "urn:faq-bot:openapi"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -37,7 +37,7 @@ def fuzz_app(tmp_path: Path) -> Flask:
     return create_app(
         {
             "TESTING": True,
-            "ANSWERS_DIR": ANSWERS,
+            "ANSWERS_DIR": SERVICE,
             "RATELIMIT_ENABLED": False,
             "DATABASE_URL": f"sqlite:///{tmp_path}/fuzz-events.sqlite3",
         }

@@ -98,10 +98,10 @@ def test_proxy_headers_are_trusted_only_when_configured() -> None:
     from flask import request
 
     from faq_bot import create_app
-    from tests.conftest import ANSWERS
+    from tests.conftest import SERVICE
 
     for trusted, expected in ((0, "10.0.0.1"), (1, "198.51.100.7")):
-        app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "TRUSTED_PROXIES": trusted})
+        app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE, "TRUSTED_PROXIES": trusted})
         app.add_url_rule("/test-client-address", "test_client_address", lambda: str(request.remote_addr))
         response = app.test_client().get(
             "/test-client-address",
@@ -116,10 +116,10 @@ def test_failed_content_reloads_are_counted(tmp_path: Any) -> None:
     import shutil
 
     from faq_bot import create_app
-    from tests.conftest import ANSWERS
+    from tests.conftest import SERVICE
 
     folder = tmp_path / "answers"
-    shutil.copytree(ANSWERS, folder)
+    shutil.copytree(SERVICE, folder)
     app = create_app({"TESTING": True, "ANSWERS_DIR": str(folder)})
     reloader = getattr(app.extensions["faq_bot"], "reloader", None)
     if reloader is None:

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from faq_bot import create_app
 from faq_bot.pages import highlight
 from faq_bot.web_security import allowed_origins, is_same_origin
-from tests.conftest import ANSWERS, REPO, assert_error
+from tests.conftest import REPO, SERVICE, assert_error
 
 FOREIGN = "https://clinic.example"
 STATIC = os.path.join(REPO, "faq_bot", "static")
@@ -25,7 +25,7 @@ def cors_client() -> FlaskClient:
     app: Flask = create_app(
         {
             "TESTING": True,
-            "ANSWERS_DIR": ANSWERS,
+            "ANSWERS_DIR": SERVICE,
             "ALLOWED_ORIGINS": f"{FOREIGN}, https://b.example",
             "RATELIMIT_ENABLED": False,
         }
@@ -52,7 +52,7 @@ def test_html_pages_send_security_headers(client: FlaskClient, path: str) -> Non
 
 def test_frame_ancestors_is_a_setting() -> None:
     """FRAME_ANCESTORS sets who may frame the pages."""
-    app = create_app({"TESTING": True, "ANSWERS_DIR": ANSWERS, "FRAME_ANCESTORS": "'none'"})
+    app = create_app({"TESTING": True, "ANSWERS_DIR": SERVICE, "FRAME_ANCESTORS": "'none'"})
     csp = app.test_client().get("/").headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp
 

@@ -19,7 +19,7 @@ from faq_bot.cli import main
 from faq_bot.content import content_version
 from faq_bot.reload import TRIGGER_FILE, ContentReloader
 from faq_bot.state import state_of
-from tests.conftest import ANSWERS
+from tests.conftest import SERVICE
 
 GREETING = "Hello, and welcome."
 
@@ -28,7 +28,7 @@ GREETING = "Hello, and welcome."
 def content(tmp_path: Path) -> Path:
     """A private copy of answers/ that a test may change, break and fix."""
     folder = tmp_path / "answers"
-    shutil.copytree(ANSWERS, folder)
+    shutil.copytree(SERVICE, folder)
     return folder
 
 

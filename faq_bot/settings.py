@@ -11,7 +11,17 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+REPOSITORY_ROOT = os.path.dirname(PACKAGE_DIR)
+
+
+def shipped_folder(name: str) -> str:
+    """``templates`` or ``answers``: the copy inside an installed wheel, else the checkout's own."""
+    packaged = os.path.join(PACKAGE_DIR, name)
+    return packaged if os.path.isdir(packaged) else os.path.join(REPOSITORY_ROOT, name)
+
+
+TEMPLATES_DIR = shipped_folder("templates")
 
 
 @dataclass(frozen=True)
@@ -22,7 +32,11 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("ANSWERS_DIR", os.path.join(REPOSITORY_ROOT, "answers"), "Content folder of answer YAML files."),
+    Setting(
+        "ANSWERS_DIR",
+        shipped_folder("answers"),
+        "Content folder of answer YAML files; by default the vetted content shipped with the package.",
+    ),
     Setting(
         "ANSWER_THRESHOLD",
         94.0,
@@ -82,7 +96,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Where rate-limit counters live; redis://host:6379/0 to share them between instances.",
     ),
     Setting("RATELIMIT_KEY_PREFIX", "faq-bot", "Prefix of rate-limit keys in shared storage."),
-    Setting("ADMIN_TOKEN", "", "Bearer token for /admin and /admin/api/*; empty: admin disabled."),
+    Setting(
+        "ADMIN_TOKEN",
+        "",
+        "Token for /admin and /admin/api/* (Bearer header, or typed once at /admin/sign-in); empty: admin disabled.",
+    ),
+    Setting("ADMIN_SESSION_HOURS", 8.0, "Hours a browser stays signed in to /admin after typing the token."),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the service whose X-Forwarded-* headers are trusted."),
 )
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from faq_bot import web_security
-from faq_bot.admin import admin
+from faq_bot.admin import install_admin
 from faq_bot.api import api
 from faq_bot.content import load_answer_book
 from faq_bot.health import health
@@ -18,7 +18,7 @@ from faq_bot.ops import install_operations
 from faq_bot.pages import pages
 from faq_bot.reload import ContentReloader
 from faq_bot.service import Thresholds
-from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
+from faq_bot.settings import DEFAULTS, TEMPLATES_DIR
 from faq_bot.state import EXTENSION, ServiceState
 
 
@@ -38,7 +38,7 @@ def _reload_logger() -> logging.Logger:
 def build_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
-        template_folder=f"{REPOSITORY_ROOT}/templates",
+        template_folder=TEMPLATES_DIR,
         static_folder="static",
         instance_relative_config=True,
     )
@@ -67,6 +67,6 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(pages)
     app.register_blueprint(health)
-    app.register_blueprint(admin, url_prefix="/admin")
+    install_admin(app)
     install_operations(app, state)  # after the blueprints: the limits wrap their views
     return app

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from faq_bot.cli import main
 from faq_bot.ops import events_of
@@ -53,6 +58,84 @@ def test_admin_needs_the_bearer_token(make_app: Any, path: str) -> None:
     response = client.get(path, headers=AUTH)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, token: str = TOKEN, **kwargs: Any) -> TestResponse:
+    form = client.get("/admin/sign-in", headers=BROWSER, **kwargs).get_data(as_text=True)
+    referer = {"Referer": f"{kwargs.get('base_url', 'http://localhost')}/admin/sign-in"}  # checked over https
+    return client.post(
+        "/admin/sign-in", data={"csrf_token": csrf_token(form), "token": token}, headers=referer, **kwargs
+    )
+
+
+def session_cookie(response: TestResponse) -> str:
+    [cookie] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("faq_bot_admin=")]
+    return cookie
+
+
+def test_a_browser_signs_in_once_and_out_again(make_app: Any) -> None:
+    """Staff in a browser are sent to the sign-in form, type the token once, use every admin page, and sign out."""
+    client = make_app().test_client()
+    to_form = client.get("/admin", headers=BROWSER)
+    assert to_form.status_code == 303 and to_form.headers["Location"].endswith("/admin/sign-in")
+    assert "Admin token" in client.get("/admin/sign-in").get_data(as_text=True)
+
+    refused = sign_in(client, token="not-the-token")
+    assert refused.status_code == 401 and "not the admin token" in refused.get_data(as_text=True)
+    assert client.get("/admin", headers=BROWSER).status_code == 303
+
+    signed_in = sign_in(client)
+    assert signed_in.status_code == 303 and signed_in.headers["Location"].endswith("/admin")
+    cookie = session_cookie(signed_in).lower()
+    assert all(part in cookie for part in ("httponly", "samesite=strict", "path=/admin", "expires=")), cookie
+    assert "secure" not in cookie  # plain http: a Secure cookie would never come back
+    page = client.get("/admin", headers=BROWSER)
+    assert page.status_code == 200 and "Unanswered inbox" in page.get_data(as_text=True)
+    assert client.get("/admin/api/stats").status_code == 200
+
+    signed_out = client.post("/admin/sign-out", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert signed_out.status_code == 303 and signed_out.headers["Location"].endswith("/admin/sign-in")
+    assert client.get("/admin", headers=BROWSER).status_code == 303
+    assert_error(client.get("/admin/api/stats"), 401, "unauthorized")
+
+
+def test_admin_forms_need_their_csrf_token(make_app: Any) -> None:
+    """A sign-in or sign-out posted without the form's CSRF token (another site's form) is refused; nothing changes."""
+    client = make_app().test_client()
+    forged = client.post("/admin/sign-in", data={"token": TOKEN})
+    assert forged.status_code == 400 and "did not come from this site" in forged.get_data(as_text=True)
+    assert client.get("/admin", headers=BROWSER).status_code == 303
+
+    assert sign_in(client).status_code == 303
+    assert client.post("/admin/sign-out", data={}).status_code == 400
+    assert client.post("/admin/sign-out", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/admin", headers=BROWSER).status_code == 200  # still signed in
+
+
+def test_the_session_cookie_is_secure_over_https_and_ends_with_the_token(make_app: Any) -> None:
+    """Over https the cookie is Secure and lasts ADMIN_SESSION_HOURS; a new admin token signs every browser out."""
+    app = make_app(ADMIN_SESSION_HOURS=2)
+    client = app.test_client()
+    signed_in = sign_in(client, base_url="https://localhost")
+    cookie = session_cookie(signed_in)
+    assert "Secure" in cookie
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))  # type: ignore[union-attr]
+    assert timedelta(hours=1.9) < expires - datetime.now(UTC) <= timedelta(hours=2)
+    assert client.get("/admin", headers=BROWSER, base_url="https://localhost").status_code == 200
+
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    rotated = make_app(ADMIN_TOKEN="a-new-token").test_client()
+    rotated.set_cookie("faq_bot_admin", value, path="/admin", domain="localhost")
+    assert rotated.get("/admin", headers=BROWSER, base_url="https://localhost").status_code == 303
 
 
 def test_admin_is_off_without_a_token(make_app: Any) -> None:

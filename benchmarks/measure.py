@@ -84,6 +84,7 @@ def running_server(
     program: Sequence[str] = CHECKOUT_FAQ_BOT,
     host: str = "127.0.0.1",
     start_seconds: float = 60.0,
+    cwd: Path = REPO_ROOT,
 ) -> Iterator[RunningServer]:
     """`faq-bot serve` on a port the system picks, yielded once every worker answers /readyz.
 
@@ -96,7 +97,7 @@ def running_server(
     if workers:
         command += ["--workers", str(workers)]
     with open(log, "wb") as sink:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
     try:
         port = None
         ready: set[int] = set()  # workers that answered /readyz: each has loaded the content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -11,6 +12,19 @@ from faq_bot.ops import operations_of
 from faq_bot.state import state_of
 
 health = Blueprint("health", __name__)
+PAGE_FILES = {
+    "template_folder": ("base.html", "demo.html", "lookup.html", "admin.html", "admin_sign_in.html"),
+    "static_folder": ("widget.js", "lookup.js", "pages.css", "admin.css"),
+}
+
+
+def missing_page_files() -> list[str]:
+    """The templates and static files the pages need that are not on disk (an install without them)."""
+    missing = []
+    for folder_attribute, names in PAGE_FILES.items():
+        folder = str(getattr(current_app, folder_attribute) or "")
+        missing += [os.path.join(folder, name) for name in names if not os.path.isfile(os.path.join(folder, name))]
+    return missing
 
 
 @health.get("/healthz")
@@ -23,6 +37,9 @@ def readyz() -> tuple[Response, int]:
     state = state_of(current_app)
     if state.book is None:
         return jsonify({"status": "starting"}), 503
+    missing = missing_page_files()
+    if missing:  # the API would answer, but the widget and pages would fail: not ready
+        return jsonify({"status": "broken", "missing_files": missing}), 503
     body: dict[str, Any] = {
         "status": "ready",
         "answers": len(state.book.published),

@@ -93,6 +93,25 @@ def test_readyz_reports_the_events_store(client: FlaskClient) -> None:
     assert set(body["events"]) == {"backend", "written", "dropped", "queued", "retrying"}
 
 
+def test_readyz_fails_when_the_pages_files_are_missing(app: Flask, tmp_path: Any) -> None:
+    """An install without templates or static files is not ready (503, naming them), though the API would answer."""
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    app.template_folder = str(tmp_path)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "broken"
+    assert {path.rsplit("/", 1)[1] for path in body["missing_files"]} == {
+        "base.html",
+        "demo.html",
+        "lookup.html",
+        "admin.html",
+        "admin_sign_in.html",
+    }
+    assert client.get("/healthz").status_code == 200  # the process itself is fine
+
+
 def test_proxy_headers_are_trusted_only_when_configured() -> None:
     """With TRUSTED_PROXIES=1 the client address comes from X-Forwarded-For; by default the header is ignored."""
     from flask import request

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from faq_bot import create_app
 from faq_bot.admin_cli import register as register_admin_commands
@@ -17,6 +21,7 @@ from faq_bot.checks import inspect_folder, phrasing_lines
 from faq_bot.content import load_answer_book
 from faq_bot.errors import ContentError, ContentProblem
 from faq_bot.evaluation import evaluate, read_cases_document
+from faq_bot.ops import METRICS_DIR_VARIABLE
 from faq_bot.reload import request_reload
 from faq_bot.service import Reply, Thresholds, answer_question
 from faq_bot.settings import DEFAULTS, REPOSITORY_ROOT
@@ -61,6 +66,15 @@ def main() -> None:
 @click.option("--workers", type=int, default=None, help="Worker processes (setting WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the service with gunicorn, a production WSGI server."""
+    if METRICS_DIR_VARIABLE not in os.environ:
+        # prometheus_client chooses multiprocess mode when it is imported, from this variable:
+        # start again with it set, so /metrics adds up every worker. The folder is removed on exit.
+        os.environ[METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="faq-bot-metrics-")
+        os.environ[OWN_METRICS_DIR] = os.environ[METRICS_DIR_VARIABLE]
+        os.execv(sys.executable, [sys.executable, "-m", "faq_bot.cli", *sys.argv[1:]])
+    metrics_dir = os.environ[METRICS_DIR_VARIABLE]
+    for stale in glob.glob(os.path.join(metrics_dir, "*.db")):  # counts of an earlier run are not this run's
+        os.remove(stale)
     config = _config()
     folder = str(config["ANSWERS_DIR"])
     # Refuse to start on content that fails the full check, with the reasons; after start,
@@ -80,6 +94,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         "accesslog": None,  # the app logs one JSON line per request, without query strings or addresses
         "timeout": 30,
         "graceful_timeout": 10,
+        "child_exit": _forget_worker,
+        "on_exit": _remove_own_metrics_dir,
     }
 
     class FaqBotServer(BaseApplication):  # type: ignore[misc]
@@ -91,6 +107,20 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             return create_app()
 
     FaqBotServer().run()
+
+
+OWN_METRICS_DIR = "FAQ_BOT_SERVE_CREATED_METRICS_DIR"  # not a setting: marks the folder serve made itself
+
+
+def _forget_worker(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's live gauges no longer count (prometheus_client's recipe)."""
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def _remove_own_metrics_dir(server: Any) -> None:
+    """gunicorn's on_exit hook: remove the metrics folder serve created; an operator's own is left."""
+    if os.environ.get(OWN_METRICS_DIR) == os.environ.get(METRICS_DIR_VARIABLE):
+        shutil.rmtree(os.environ[METRICS_DIR_VARIABLE], ignore_errors=True)
 
 
 @main.command()
@@ -332,3 +362,7 @@ def _print_report(name: str, report: Any, show_failures: bool) -> None:
 
 
 register_admin_commands(main)  # faq-bot inbox, report, purge (faq_bot/admin_cli.py)
+
+
+if __name__ == "__main__":  # `python -m faq_bot.cli`: how serve starts again with the metrics folder set
+    main()

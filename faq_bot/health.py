@@ -54,4 +54,4 @@ def readyz() -> tuple[Response, int]:
 
 @health.get("/metrics")
 def metrics() -> Response:
-    return Response(generate_latest(operations_of(current_app).registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(operations_of(current_app).scrape_registry()), mimetype=CONTENT_TYPE_LATEST)

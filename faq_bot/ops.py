@@ -4,12 +4,17 @@
 metrics are served by ``faq_bot.health``. Each
 app gets its own metrics registry, limiter and events store, so tests (and several
 apps in one process) never share counters by accident.
+
+Under ``faq-bot serve`` the counters are prometheus_client's multiprocess values (the
+documented ``PROMETHEUS_MULTIPROC_DIR``), so ``/metrics`` adds up every worker, whichever
+answers the scrape. Gauges (content version, queue length) are the answering worker's.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +22,8 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,6 +31,7 @@ from faq_bot.events import EventStore, sqlite_url
 from faq_bot.state import ServiceState, state_of
 
 OPS = "faq_bot.ops"
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # set: counters are shared by all worker processes
 request_log = logging.getLogger("faq_bot.requests")
 
 
@@ -55,11 +61,53 @@ class Operations:
         self.rate_limited = Counter(
             "faq_bot_rate_limited", "Requests refused with 429.", ["endpoint"], registry=self.registry
         )
-        self.registry.register(_StateCollector(app, store))
+        self.events_written = Counter("faq_bot_events_written", "Events written to the store.", registry=self.registry)
+        self.events_dropped = Counter(
+            "faq_bot_events_dropped",
+            "Events that could not be written (database down, queue full).",
+            registry=self.registry,
+        )
+        self.reload_failures = Counter(
+            "faq_bot_content_reload_failures", "Content reloads that failed.", registry=self.registry
+        )
+        self._counted = {"written": 0, "dropped": 0, "reload_failures": 0}
+        self.app = app
+        self.state = _StateCollector(app, store)
+        self.registry.register(self.state)
+
+    def catch_up(self) -> None:
+        """Add what the events writer and the reloader counted since the last call to the shared counters.
+
+        They count in their own threads; this runs after each request and before each scrape.
+        """
+        reloader = state_of(self.app).reloader
+        now = {
+            "written": self.store.written,
+            "dropped": self.store.dropped,
+            "reload_failures": reloader.failures if reloader is not None else 0,
+        }
+        for name, counter in (
+            ("written", self.events_written),
+            ("dropped", self.events_dropped),
+            ("reload_failures", self.reload_failures),
+        ):
+            if now[name] > self._counted[name]:
+                counter.inc(now[name] - self._counted[name])
+                self._counted[name] = now[name]
+
+    def scrape_registry(self) -> CollectorRegistry:
+        """What /metrics serves: this app's registry, or every worker's counters in multiprocess mode."""
+        self.catch_up()
+        if METRICS_DIR_VARIABLE not in os.environ:
+            return self.registry
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(self.state)
+        return registry
 
 
 class _StateCollector(Collector):
-    """Values read at scrape time: content version, reload failures, events counters."""
+    """Gauges read at scrape time from this worker: content version, reload status, the events queue."""
 
     def __init__(self, app: Flask, store: EventStore) -> None:
         self.app = app
@@ -78,22 +126,11 @@ class _StateCollector(Collector):
             "faq_bot_answers", "Published answers loaded.", value=len(book.published) if book is not None else 0
         )
         reloader = state.reloader
-        yield CounterMetricFamily(
-            "faq_bot_content_reload_failures",
-            "Content reloads that failed.",
-            value=reloader.failures if reloader is not None else 0,
-        )
         failed = reloader is not None and reloader.status.status == "failed"
         yield GaugeMetricFamily(
             "faq_bot_content_reload_failed",
             "1 while the last content check failed and the last good content is still served.",
             value=1 if failed else 0,
-        )
-        yield CounterMetricFamily("faq_bot_events_written", "Events written to the store.", value=self.store.written)
-        yield CounterMetricFamily(
-            "faq_bot_events_dropped",
-            "Events that could not be written (database down, queue full).",
-            value=self.store.dropped,
         )
         yield GaugeMetricFamily("faq_bot_events_queued", "Events waiting to be written.", value=self.store.queued)
         yield GaugeMetricFamily(
@@ -189,6 +226,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
         endpoint = request.endpoint or "none"
         ops.latency.labels(endpoint).observe(elapsed)
         ops.responses.labels(endpoint, str(response.status_code)).inc()
+        ops.catch_up()
         line: dict[str, Any] = {
             "event": "request",
             "method": request.method,

@@ -44,3 +44,40 @@ def test_serve_refuses_broken_content_with_file_and_line(tmp_path: Path) -> None
     )
     assert result.returncode == 1
     assert "medical-cannabis.yaml:" in result.stderr and "'Sleep!'" in result.stderr
+
+
+def scrape(base: str) -> dict[str, float]:
+    """/metrics as {sample line without value: value}."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line[:1] != "#"}
+
+
+def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
+    """With 2 workers, every scrape of /metrics counts all the replies, whichever worker answered the asks
+    or the scrape; the metrics folder serve created for this is gone after it stops."""
+    env = {name: value for name, value in os.environ.items() if name != "PROMETHEUS_MULTIPROC_DIR"}
+    scratch = tmp_path / "tmp"  # where serve makes its metrics folder (tempfile honours TMPDIR)
+    scratch.mkdir()
+    env.update(
+        FAQ_BOT_DATABASE_URL=f"sqlite:///{tmp_path}/events.sqlite3",
+        FAQ_BOT_RATELIMIT_ENABLED="false",
+        TMPDIR=str(scratch),
+    )
+    asks = 30
+    with running_server(env, tmp_path / "server.log", workers=2, program=[FAQ_BOT]) as server:
+        for _ in range(asks):
+            request = urllib.request.Request(
+                f"{server.base}/api/ask",
+                data=json.dumps({"question": "does cannabis help with sleep"}).encode(),
+                headers={"Content-Type": "application/json", "Connection": "close"},
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+        for _ in range(10):
+            metrics = scrape(server.base)
+            assert metrics['faq_bot_replies_total{reason="matched",route="answer"}'] == asks
+            assert metrics['faq_bot_http_responses_total{endpoint="api.ask",status="200"}'] == asks
+        [folder] = scratch.glob("faq-bot-metrics-*")
+        assert len(list(folder.glob("counter_*.db"))) == 2  # one file per worker
+    assert not folder.exists()

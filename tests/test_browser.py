@@ -706,3 +706,61 @@ def test_lookup_page_has_no_serious_axe_violations(page: Page, live: LiveServer)
     expect(page.get_by_role("option").first).to_be_visible()
     expect(page.get_by_role("button", name="Copy answer")).to_be_visible()
     assert axe_serious(page) == []
+
+
+# -- the admin pages ------------------------------------------------------------------------------------------
+
+ADMIN_TOKEN = "browser-admin-token"
+
+
+@pytest.fixture(scope="module")
+def admin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The service with an admin token and a few unanswered questions and votes to show."""
+    app = service_app(tmp_path_factory.mktemp("admin-events"), ANSWERS_DIR=ANSWERS, ADMIN_TOKEN=ADMIN_TOKEN)
+    client = app.test_client()
+    for question in ("where can i park", "is there parking at the clinic", "do you open on saturdays", "sleep"):
+        assert client.post("/api/ask", json={"question": question}).status_code == 200
+    assert client.post("/api/feedback", json={"answer_id": "sleep", "helpful": False}).status_code == 204
+    assert events_of(app).flush()
+    server = LiveServer(app)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize(("width", "screenshot"), [(1280, "admin-desktop.png"), (360, "admin-360px.png")])
+def test_staff_sign_in_to_a_styled_admin_page_that_passes_its_own_csp(
+    browser: Browser, admin_site: LiveServer, width: int, screenshot: str
+) -> None:
+    """In Chromium, /admin leads to the sign-in form; the token signs in to the inbox, styled from its own
+    stylesheet, with no console error (a CSP refusal is one) and no serious axe problem; sign-out ends it."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="en-GB")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    page.goto(f"{admin_site.url}/admin")
+    expect(page.get_by_role("heading", name="Sign in to faq-bot admin")).to_be_visible()
+    assert axe_serious(page) == []
+    page.get_by_label("Admin token").fill("not it")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not the admin token")
+    assert [problem for problem in problems if "401" not in problem] == []  # Chromium logs the refusal's 401
+    problems.clear()
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Unanswered inbox")).to_be_visible()
+    expect(page.get_by_role("region", name="Unanswered inbox")).to_contain_text("where can i park")
+    border = page.get_by_role("heading", name="Unanswered inbox").evaluate("h => getComputedStyle(h).borderBottomStyle")
+    assert border == "solid"  # admin.css applied: the CSP lets the page's own stylesheet in
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")  # no sideways page
+    assert axe_serious(page) == []
+    save_screenshot(page, screenshot)
+    assert problems == []
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to faq-bot admin")).to_be_visible()
+    page.goto(f"{admin_site.url}/admin")
+    expect(page.get_by_role("heading", name="Sign in to faq-bot admin")).to_be_visible()
+    context.close()

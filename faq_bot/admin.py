@@ -137,7 +137,7 @@ def form_expired(error: CSRFError) -> tuple[str, int]:
 
 def _days() -> int:
     raw = request.args.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:  # "²" is a digit to isdigit()
         raise QuestionError(400, "invalid-days", f"'days' must be a whole number from 1 to {MAX_DAYS}.")
     return int(raw)
 
@@ -184,7 +184,10 @@ def stats(store: EventStore, *, days: int) -> dict[str, Any]:
 @admin.errorhandler(SQLAlchemyError)
 def events_unavailable(error: SQLAlchemyError) -> tuple[Response, int]:
     """The events database failed: say so (any other error is the app's 500, not a database error)."""
-    current_app.logger.warning("admin: events store unavailable: %s", type(error).__name__)
+    # The driver's own message (no SQL parameters: the admin's queries carry only dates and reasons).
+    current_app.logger.warning(
+        "admin: events store unavailable: %s: %s", type(error).__name__, getattr(error, "orig", error)
+    )
     return error_response(503, "events-unavailable", "The events database cannot be read right now.")
 
 

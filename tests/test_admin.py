@@ -249,6 +249,52 @@ def test_two_instances_on_one_postgresql_see_each_others_events(make_app: Any, m
         assert all(f"{route} {count}" in report for route, count in routes.items())
 
 
+def test_a_bug_in_admin_is_a_logged_500_not_a_database_error(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault that is not the database (here a missing template) answers 500 with its traceback logged,
+    never 503 events-unavailable; a database fault is a 503 whose log line names the driver's error."""
+    app = make_app()
+    client = app.test_client()
+    monkeypatch.setattr(app, "template_folder", "/nonexistent-template-folder")
+    app.jinja_env.cache = {}  # type: ignore[assignment]
+    app.jinja_loader.searchpath = ["/nonexistent-template-folder"]  # type: ignore[union-attr]
+    with caplog.at_level("ERROR"):
+        assert_error(client.get("/admin", headers=AUTH), 500, "internal-error")
+    assert any("TemplateNotFound" in (record.exc_text or "") for record in caplog.records)
+
+    down = make_app(DATABASE_URL="sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3").test_client()
+    with caplog.at_level("WARNING"):
+        assert_error(down.get("/admin/api/stats", headers=AUTH), 503, "events-unavailable")
+    assert any("unable to open database file" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("database", ["empty", "filled", "down"])
+def test_no_known_admin_request_reaches_the_500(make_app: Any, caplog: pytest.LogCaptureFixture, database: str) -> None:
+    """Every admin route, signed in or not, with every kind of days value, on an empty, filled or unreachable
+    database, answers 2xx, 3xx or a JSON 4xx/503: the 500 for bugs is never reached."""
+    down = database == "down"
+    app = make_app(DATABASE_URL="sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3") if down else make_app()
+    if database == "filled":
+        fill(app)
+    client = app.test_client()
+    paths = ["/admin", "/admin/", "/admin/api/inbox", "/admin/api/feedback", "/admin/api/stats", "/admin/sign-in"]
+    days = ["", "?days=1", "?days=366", "?days=0", "?days=367", "?days=-1", "?days=abc", "?days=1.5", "?days=%C2%B2"]
+    headers = [{}, AUTH, BROWSER, {"Authorization": "Bearer wrong"}]
+    statuses: Counter[int] = Counter()
+    with caplog.at_level("ERROR"):
+        for path in paths:
+            for query in days:
+                for header in headers:
+                    response = client.get(path + query, headers=header)
+                    statuses[response.status_code] += 1
+                    assert response.status_code < 500 or response.status_code == 503, (path, query, header)
+        assert client.post("/admin/sign-in", data={"token": TOKEN}).status_code == 400  # no CSRF token
+        assert client.post("/admin/sign-out", data={"token": TOKEN}).status_code == 401  # not signed in
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+    assert statuses[200] > 0 and statuses[401] > 0 and statuses[400] > 0
+
+
 def test_admin_says_503_when_the_database_is_down(make_app: Any) -> None:
     """With the events database unreachable the admin API answers 503 JSON, and patients still get answers."""
     app = make_app(DATABASE_URL="sqlite:////nonexistent-folder/for-faq-bot/events.sqlite3")

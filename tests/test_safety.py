@@ -37,7 +37,15 @@ NHS_999_SIGNS = (
 # stand for it, and wordings patients and carers use that are not the rules' own examples.
 EMERGENCY_FAMILIES = {
     "stroke": (
-        ("stroke-face", "stroke-arm-or-side", "stroke-arms", "stroke-speech", "stroke-sight", "stroke-named"),
+        (
+            "stroke-face",
+            "stroke-arm-or-side",
+            "stroke-arms",
+            "stroke-speech",
+            "stroke-sight",
+            "sudden-severe-headache",
+            "stroke-named",
+        ),
         (
             "my husband's face has gone droopy on one side and he can't lift his arm",
             "her speech is suddenly slurred and she can't find her words",

@@ -20,12 +20,26 @@ from flask.testing import FlaskClient
 
 from faq_bot import create_app
 from faq_bot.content import AnswerBook, load_answer_book
+from faq_bot.hazard_log import HAZARD_LOG, HazardLogError, evidence_ids, load_hazard_log, selected_by_evidence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSWERS = os.path.join(REPO, "answers")
 DATA = os.path.join(REPO, "tests", "data")
 SERVICE = os.path.join(DATA, "service")  # small content for tests of the code
 PATIENT_QUESTIONS = os.path.join(REPO, "benchmarks", "patient_questions.yaml")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``safety`` every test the hazard log names as evidence, so ``pytest -m safety`` runs them."""
+    try:
+        evidence = evidence_ids(load_hazard_log(os.path.join(REPO, HAZARD_LOG)))
+    except HazardLogError as error:
+        raise pytest.UsageError(str(error)) from error
+    marked = selected_by_evidence(evidence, (item.nodeid for item in items))
+    for item in items:
+        if item.nodeid in marked:
+            item.add_marker(pytest.mark.safety)
 
 
 def patient_questions() -> list[str]:

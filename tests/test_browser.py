@@ -288,6 +288,14 @@ def test_emergency_reply_is_distinct_first_and_assertive(page: Page, live: LiveS
     assert colours == "rgb(179, 38, 30)"
 
 
+def test_widget_says_it_is_automated_before_the_first_question(page: Page, live: LiveServer) -> None:
+    """The chat opens saying it is an automated service, not a person; 'is this a real person' gets the same."""
+    open_widget(page, live.url)
+    expect(page.locator("faq-bot-widget li.msg").first).to_contain_text("This is an automated service, not a person.")
+    reply = ask(page, "am I talking to a real person?")
+    expect(reply).to_contain_text("This is an automated service")
+
+
 def test_feedback_is_posted(page: Page, live: LiveServer) -> None:
     """Thumbs up on an answer posts to /api/feedback and is counted."""
     store = events_of(live.app)  # type: ignore[attr-defined]
@@ -419,6 +427,27 @@ def test_widget_fits_small_screens_and_200_percent_zoom(
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         if screenshot:
             save_screenshot(page, screenshot)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 640), (640, 400)])
+def test_emergency_reply_is_in_view_on_small_screens_and_at_200_percent_zoom(
+    browser: Browser, live: LiveServer, width: int, height: int
+) -> None:
+    """At 320 px wide and at 200% zoom, an emergency reply arrives with its heading and 999 link in view."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True, is_mobile=width < 400
+    )
+    page = context.new_page()
+    try:
+        open_widget(page, live.url)
+        ask(page, "Who can prescribe medical cannabis?")
+        reply = ask(page, "my dad has collapsed and won't wake up")
+        expect(reply).to_have_attribute("data-route", "emergency")
+        expect(reply.get_by_text("Urgent: get help now")).to_be_in_viewport()
+        expect(reply.get_by_role("link", name="Call 999")).to_be_in_viewport()
+        expect(page.locator("faq-bot-widget [data-live=assertive]")).to_contain_text("999")
     finally:
         context.close()
 

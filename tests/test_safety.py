@@ -33,6 +33,91 @@ NHS_999_SIGNS = (
     "swelling",
 )
 
+# One row per family of emergency in the hazard log (docs/safety/hazard-log.yaml): the rules that
+# stand for it, and wordings patients and carers use that are not the rules' own examples.
+EMERGENCY_FAMILIES = {
+    "stroke": (
+        (
+            "stroke-face",
+            "stroke-arm-or-side",
+            "stroke-arms",
+            "stroke-speech",
+            "stroke-sight",
+            "sudden-severe-headache",
+            "stroke-named",
+        ),
+        (
+            "my husband's face has gone droopy on one side and he can't lift his arm",
+            "her speech is suddenly slurred and she can't find her words",
+            "I think my mum is having a stroke",
+        ),
+    ),
+    "cardiac": (
+        ("chest-pain",),
+        (
+            "crushing pain in my chest going down my left arm",
+            "I think I'm having a heart attack",
+            "tight band across my chest and I feel clammy",
+        ),
+    ),
+    "breathing-airway": (
+        ("breathing",),
+        (
+            "I can't breathe properly and can't get my words out",
+            "he is choking and can't breathe",
+            "struggling to breathe, lips going blue",
+        ),
+    ),
+    "anaphylaxis": (
+        ("severe-allergic-reaction",),
+        (
+            "my lips and tongue are swelling up fast",
+            "throat closing up after taking a new tablet",
+            "my face is swelling and my throat feels tight",
+        ),
+    ),
+    "seizure": (
+        ("seizure",),
+        (
+            "my wife is having a fit and it won't stop",
+            "he's shaking and jerking on the floor, is it a seizure",
+            "she had a seizure and isn't coming round",
+        ),
+    ),
+    "overdose-poisoning": (
+        ("overdose-poisoning",),
+        (
+            "I've taken too much of my cannabis oil and feel terrible",
+            "my toddler swallowed some of my tablets",
+            "I took a whole packet of pills",
+        ),
+    ),
+    "self-harm-suicide": (
+        ("suicide-self-harm",),
+        (
+            "I want to kill myself",
+            "I have been cutting myself again tonight",
+            "I don't want to be here anymore and I have a plan",
+        ),
+    ),
+    "psychosis-with-risk": (
+        ("psychosis-risk",),
+        (
+            "he's hearing voices telling him to hurt people",
+            "she thinks people are after her and has a knife",
+            "since the cannabis I'm seeing things and want to hurt myself",
+        ),
+    ),
+    "collapse": (
+        ("collapse-unresponsive",),
+        (
+            "my dad has collapsed and won't wake up",
+            "she passed out and isn't responding",
+            "he's unconscious on the floor",
+        ),
+    ),
+}
+
 CLINICAL = [
     "what dose should I take",
     "how much cannabis oil should I use a day",
@@ -96,6 +181,30 @@ def test_each_999_sign_gets_emergency_signposting(book: AnswerBook, rule: str, q
     reply = answer_question(book, question)
     assert (reply.route, reply.reason, reply.answer) == ("emergency", "emergency", None), (rule, reply.rule)
     assert all(number in reply.message for number in ("999", "NHS 111", "116 123"))
+
+
+@pytest.mark.parametrize("family", list(EMERGENCY_FAMILIES))
+def test_each_emergency_family_is_signposted(book: AnswerBook, family: str) -> None:
+    """Each family's rules ship, and their examples and patients' own wordings all get 999 / NHS 111 / 116 123."""
+    rule_names, wordings = EMERGENCY_FAMILIES[family]
+    shipped = {rule.name: rule for rule in book.safety.emergency}
+    assert [name for name in rule_names if name not in shipped] == []
+    questions = [example for name in rule_names for example in shipped[name].examples] + list(wordings)
+    for question in questions:
+        reply = answer_question(book, question)
+        assert (reply.route, reply.answer) == ("emergency", None), (question, reply.route, reply.rule)
+        assert all(number in reply.message for number in ("999", "NHS 111", "116 123")), question
+
+
+@pytest.mark.parametrize(
+    "question", ["are you a bot?", "am I talking to a real person?", "is someone from the clinic reading this"]
+)
+def test_asking_whether_a_person_answers_is_told_it_is_automated(book: AnswerBook, question: str) -> None:
+    """Whoever asks if a person is answering is told it is an automated service, not medical advice, and about 999."""
+    reply = answer_question(book, question)
+    assert reply.route == "answer" and reply.answer is not None and reply.answer["id"] == "about-this-service"
+    assert "This is an automated service" in reply.message
+    assert "not medical advice" in reply.message and "999" in reply.message
 
 
 @pytest.mark.parametrize(("rule", "kind", "question"), RULE_EXAMPLES)

@@ -27,6 +27,8 @@
     ["tel:116123", "Call Samaritans 116 123"],
     ["sms:85258", "Text SHOUT to 85258"]
   ];
+  var HELP_NOW = "If you need help now, do not wait for this chat. In an emergency call 999. " +
+    "For urgent advice call NHS 111. To talk to someone, call Samaritans free on 116 123.";
 
   var STYLES = [
     ":host{all:initial}",
@@ -65,6 +67,7 @@
     ".calls a{display:inline-block;min-height:44px;padding:10px 14px;border-radius:8px;background:#b3261e;" +
       "color:#fff;font-weight:700;text-decoration:none}",
     ".src{font-size:.875em;color:#46494d}",
+    ".help-now{font-weight:700}",
     ".caveat{padding:4px 8px;border-left:4px solid #005eb8;background:#fff;font-size:.9375em}",
     ".choices{margin:8px 0 0;padding:0;list-style:none}",
     ".choice,.retry{display:block;width:100%;margin-top:6px;min-height:44px;padding:8px 12px;text-align:left;" +
@@ -106,6 +109,13 @@
       if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
     });
     return node;
+  }
+
+  /* Tap-to-call links for 999, NHS 111, Samaritans and SHOUT. */
+  function callLinks() {
+    return el("ul", { "class": "calls" }, CALLS.map(function (call) {
+      return el("li", {}, [el("a", { href: call[0], text: call[1] })]);
+    }));
   }
 
   function paragraphs(text) {
@@ -245,7 +255,9 @@
     if (status === 429) text = "Too many questions in a short time. Please wait a moment, then try again.";
     else if (!retryable && error.data && error.data.error) text = error.data.error.message;
     else text = "Sorry, the answer service could not be reached. Your question has been kept.";
-    var item = el("li", { "class": "msg bot error" }, [el("p", { text: text })]);
+    // Whatever went wrong, the patient still sees where to get help now: the service may be down.
+    var item = el("li", { "class": "msg bot error" }, [
+      el("p", { text: text }), el("p", { "class": "help-now", text: HELP_NOW }), callLinks()]);
     if (retryable) {
       item.appendChild(el("button", { type: "button", "class": "retry", text: "Try again", onclick: function () {
         item.remove();
@@ -254,7 +266,7 @@
     }
     if (question && !input.value) input.value = question;
     show(item);
-    announce(text + (retryable ? " Use Try again to resend it." : ""), false);
+    announce(text + (retryable ? " Use Try again to resend it. " : " ") + HELP_NOW, false);
   }
 
   function ask(question) {
@@ -345,10 +357,7 @@
     var reply = entry.reply;
     if (reply.route === "emergency") {
       return el("li", { "class": "msg emergency", "data-route": "emergency" }, [
-        el("p", { "class": "urgent", text: "Urgent: get help now" }),
-        el("ul", { "class": "calls" }, CALLS.map(function (call) {
-          return el("li", {}, [el("a", { href: call[0], text: call[1] })]);
-        }))
+        el("p", { "class": "urgent", text: "Urgent: get help now" }), callLinks()
       ].concat(paragraphs(reply.message)));
     }
     if (reply.route === "answer" && reply.answer) {
@@ -409,8 +418,9 @@
   }
 
   function welcome() {
-    return el("li", { "class": "msg bot" }, [el("p", { text: "Hello. Ask a question about MS pain, medical " +
-      "cannabis treatment or getting it in the UK. Answers come from information checked by the clinic." })]);
+    return el("li", { "class": "msg bot" }, [el("p", { text: "Hello. This is an automated service, not a person. " +
+      "Ask a question about MS pain, medical cannabis treatment or getting it in the UK. Answers come from " +
+      "information checked by the clinic." })]);
   }
 
   function clearConversation() {

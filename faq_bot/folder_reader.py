@@ -92,6 +92,7 @@ class FolderReader(YamlChecker):
         self._left_out: dict[str, ContentProblem] = {}
         self._unreadable: dict[str, ContentProblem] = {}
         self._caused: dict[int, list[ContentProblem]] = {}  # id() of a cause -> its knock-on problems
+        self._causes: list[ContentProblem] = []  # the cause of each knock-on problem, in order
 
     def read(self, *, enforce_required: bool = True, partial: bool = False, version: str = "") -> AnswerBook | None:
         if not os.path.isdir(self.folder):
@@ -287,6 +288,7 @@ class FolderReader(YamlChecker):
     def _knock_on(self, cause: ContentProblem, line: int, message: str, hint: str) -> None:
         """A problem that only exists because of ``cause``: shown grouped under it."""
         self._caused.setdefault(id(cause), []).append(ContentProblem(self.file, line, message, hint))
+        self._causes.append(cause)
 
     def _group_knock_ons(self) -> None:
         self.problems[:] = [
@@ -298,12 +300,12 @@ class FolderReader(YamlChecker):
         self._caused = {}
 
     def _answer(self, entry: YamlMap, topic: str, sections: Mapping[str, Section], answers: dict[str, Answer]) -> None:
-        first_problem = len(self.problems)
+        first_problem, first_cause = len(self.problems), len(self._causes)
         self._read_answer(entry, topic, sections, answers)
         written_id = str(entry.get("id", "")).strip()
-        errors = [p for p in self.problems[first_problem:] if p.level == "error"]
-        if written_id and written_id not in answers and errors:
-            self._left_out.setdefault(written_id, errors[0])
+        causes = [p for p in self.problems[first_problem:] if p.level == "error"] + self._causes[first_cause:]
+        if written_id and written_id not in answers and causes:
+            self._left_out.setdefault(written_id, causes[0])
 
     def _read_answer(
         self, entry: YamlMap, topic: str, sections: Mapping[str, Section], answers: dict[str, Answer]

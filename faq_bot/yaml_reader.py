@@ -183,20 +183,32 @@ class _Converter:
     def __init__(self, shown_name: str, problems: list[ContentProblem]) -> None:
         self.shown_name = shown_name
         self.problems = problems
-        self.seen: set[int] = set()
+        self.reading: set[int] = set()  # id() of every node met, finished or not (an alias may name an ancestor)
+        self.converted: dict[int, Any] = {}  # id(node) -> its value, for an alias to repeat without reading it again
 
     def problem(self, line: int, message: str, hint: str) -> None:
         self.problems.append(ContentProblem(self.shown_name, line, message, hint))
 
-    def convert(self, node: yaml.Node, depth: int) -> Any:
+    def convert(self, node: yaml.Node, depth: int, used_at: int = 0) -> Any:
+        """The node as YamlText, YamlList or YamlMap; ``used_at`` is the line of the key it is the value of."""
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
             self.problem(line, f"nested more than {MAX_DEPTH} levels deep", "content files are flat lists of answers")
             return None
-        if id(node) in self.seen or getattr(node, "anchor", None):
-            self.problem(line, "anchors and aliases (&name, *name) are not allowed", "write the text out in full")
-            return None
-        self.seen.add(id(node))
+        if id(node) in self.reading:
+            # An alias (*name): PyYAML gives the node of its anchor (&name) again, marked where the anchor is.
+            self.problem(
+                used_at or line,
+                f"anchors and aliases (&name, *name) are not allowed: this repeats what line {line} says",
+                "write the text out in full here",
+            )
+            return self.converted.get(id(node))
+        self.reading.add(id(node))
+        value = self._convert(node, depth, line)
+        self.converted[id(node)] = value
+        return value
+
+    def _convert(self, node: yaml.Node, depth: int, line: int) -> Any:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in ("tag:yaml.org,2002:str",) and not node.tag.startswith("tag:yaml.org,2002:"):
                 self.problem(line, f"custom tag {node.tag!r} is not allowed", "remove the '!' and the word after it")
@@ -225,5 +237,5 @@ class _Converter:
                 )
                 continue
             mapping.key_lines[key] = key_line
-            mapping[key] = self.convert(value_node, depth + 1)
+            mapping[key] = self.convert(value_node, depth + 1, key_line)
         return mapping

@@ -457,6 +457,8 @@ class FolderReader(YamlChecker):
 
     def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
         self.file = name
+        if name in self._unreadable:
+            return []  # its own problem says why; "no cases" would only repeat it
         cases, problems = read_cases_document(document, name, set(answers) | set(self._left_out))
         self.problems.extend(problems)
         for case in [case for case in cases if case.answer_id in self._left_out]:

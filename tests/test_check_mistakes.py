@@ -341,16 +341,26 @@ def test_knock_on_problems_say_where_they_are(tmp_path: Path) -> None:
     )
 
 
-def test_an_unreadable_sources_file_takes_every_source_name_along(tmp_path: Path, runner: CliRunner) -> None:
-    """sources.yaml broken: one error on its line, not one per answer citing a section."""
+@pytest.mark.parametrize(
+    ("file", "line", "grouped"),
+    [("sources.yaml", "  - name: Benefits", True), ("regression.yaml", '  - question: "i cant', False)],
+)
+def test_a_special_file_that_cannot_be_read_is_one_problem(
+    tmp_path: Path, runner: CliRunner, file: str, line: str, grouped: bool
+) -> None:
+    """A tab in sources.yaml or regression.yaml: one error on its line, not one per answer or case it holds."""
     folder = tmp_path / "content"
     shutil.copytree(SERVICE, folder)
-    sources = folder / "sources.yaml"
-    sources.write_text(sources.read_text(encoding="utf-8").replace("  - name: Benefits", "\t- name: Benefits"))
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(line) == 1
+    path.write_text(text.replace(line, "\t" + line.lstrip()), encoding="utf-8")
+    number = text.splitlines().index(next(written for written in text.splitlines() if line in written)) + 1
     result = runner.invoke(main, ["check", str(folder)])
     shown = reported_lines(result.output)
-    assert "sources.yaml:7: error: not valid YAML: this line is indented with a tab" in shown[0], result.output
-    assert len(shown) == 2 and "more caused by this" in shown[1], result.output
+    assert f"{file}:{number}: error: not valid YAML: this line is indented with a tab" in shown[0], result.output
+    assert len(shown) == (2 if grouped else 1), result.output
+    assert not grouped or "more caused by this" in shown[1]
 
 
 def test_the_reload_log_shows_the_same_lines_as_the_check(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

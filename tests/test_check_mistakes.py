@@ -343,7 +343,7 @@ def test_knock_on_problems_say_where_they_are(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("file", "line", "grouped"),
-    [("sources.yaml", "  - name: Benefits", True), ("regression.yaml", '  - question: "i cant', False)],
+    [("sources.yaml", "  - name: Benefits", True), ("regression.yaml", '  - question: "hello"', False)],
 )
 def test_a_special_file_that_cannot_be_read_is_one_problem(
     tmp_path: Path, runner: CliRunner, file: str, line: str, grouped: bool

@@ -4,7 +4,9 @@ The folder holds answer files (one per topic) and four special files:
 ``sources.yaml`` (sections an answer may cite), ``synonyms.yaml``, ``safety.yaml``
 (``faq_bot.safety_reader``) and ``regression.yaml`` (``faq_bot.evaluation``), plus an
 optional ``compliance.yaml`` (``faq_bot.compliance``). Every problem is collected with its
-file and line; the book is only built when there are no errors.
+file and line; the book is only built when there are no errors. A problem that only follows
+from another (an answer that cannot be read is missing wherever it is named; so is every
+section when sources.yaml cannot be read) is kept under its cause, in ``ContentProblem.caused``.
 """
 
 from __future__ import annotations

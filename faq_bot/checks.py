@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from faq_bot.book import Answer, AnswerBook
 from faq_bot.content import read_answer_book
-from faq_bot.errors import ContentProblem
+from faq_bot.errors import ContentProblem, errors_first
 from faq_bot.evaluation import evaluate
 from faq_bot.matching import Candidate
 from faq_bot.service import Thresholds
@@ -67,13 +67,13 @@ def inspect_folder(
     problems += review_problems(book, review_months=review_months, today=today or dt.date.today())
     problems += confusion_problems(book, thresholds)
     problems += regression_problems(book, thresholds)
-    problems.sort()
+    problems = errors_first(problems)
     errors = any(problem.level == "error" for problem in problems)
     return FolderCheck(None if errors else book, problems)
 
 
 def check_folder(folder: str, **options: object) -> list[ContentProblem]:
-    """Every problem in a folder, errors and warnings, sorted by file and line."""
+    """Every problem in a folder: errors, then warnings, each sorted by file and line."""
     return inspect_folder(folder, **options).problems  # type: ignore[arg-type]
 
 

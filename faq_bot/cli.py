@@ -51,7 +51,7 @@ def _load(folder: str) -> Any:
         return load_answer_book(folder)
     except ContentError as error:
         for problem in error.problems:
-            click.echo(str(problem), err=True)
+            click.echo(format_problem(folder, problem), err=True)
         raise click.ClickException(f"{len(error.problems)} problem(s) in {folder}; nothing was loaded") from None
 
 
@@ -199,9 +199,8 @@ def _shown_path(folder: str, file: str) -> str:
 
 
 def format_problem(folder: str, problem: ContentProblem) -> str:
-    """One problem as FILE:LINE: level: message (hint: ...)."""
-    text = f"{_shown_path(folder, problem.file)}:{problem.line}: {problem.level}: {problem.message}"
-    return f"{text} (hint: {problem.hint})" if problem.hint else text
+    """One problem as FILE:LINE: level: message (hint: ...), with its "and N more caused by this" line."""
+    return problem.describe(_shown_path(folder, problem.file))
 
 
 @main.command()

@@ -127,11 +127,12 @@ class ComplianceReader(YamlChecker):
                 self.problem(
                     line_of(entry["fields"], entry.line),
                     f"fields: '{unknown}' is not one of " + ", ".join(PATIENT_FIELDS),
+                    "use those names, or leave 'fields:' out to check them all",
                 )
             if name is None:
                 continue
             if any(rule.name == name for rule in rules):
-                self.problem(entry.line, f"duplicate compliance rule '{name}'")
+                self.problem(entry.line, f"duplicate compliance rule '{name}'", "give each rule its own name")
             if not patterns:
                 self.problem(entry.line, f"compliance rule '{name}' has no patterns", "add at least one")
             rules.append(ComplianceRule(name, about or name, patterns, hint or "", fields))
@@ -144,9 +145,17 @@ class ComplianceReader(YamlChecker):
             self._known_keys(entry, ("phrase", "pattern", "rules", "note"), "an allowed phrase")
             only = tuple(self._text_list(entry["rules"], "rules", entry.line)) if "rules" in entry else ()
             for unknown in [name for name in only if name not in names]:
-                self.problem(line_of(entry["rules"], entry.line), f"allowed phrase names unknown rule '{unknown}'")
+                self.problem(
+                    line_of(entry["rules"], entry.line),
+                    f"allowed phrase names unknown rule '{unknown}'",
+                    "use the name after 'rule:' of a rule above",
+                )
             if ("phrase" in entry) == ("pattern" in entry):
-                self.problem(entry.line, "an allowed phrase needs exactly one of 'phrase:' or 'pattern:'")
+                self.problem(
+                    entry.line,
+                    "an allowed phrase needs exactly one of 'phrase:' or 'pattern:'",
+                    "use 'phrase:' for exact words, 'pattern:' for a regular expression",
+                )
                 continue
             if "phrase" in entry:
                 phrase = self._text(entry["phrase"], "phrase", entry.line)

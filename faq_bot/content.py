@@ -12,7 +12,7 @@ import os
 
 from faq_bot.book import Answer, AnswerBook, Case, Section
 from faq_bot.compliance import COMPLIANCE_FILE
-from faq_bot.errors import ContentError, ContentProblem
+from faq_bot.errors import ContentError, ContentProblem, errors_first
 from faq_bot.evaluation import read_cases_document
 from faq_bot.folder_reader import FOLDER, FolderReader, content_version, yaml_files
 from faq_bot.yaml_checks import MAX_TEXT_LENGTH
@@ -43,7 +43,9 @@ def load_answer_book(folder: str, *, enforce_required: bool = True) -> AnswerBoo
     book, problems = read_answer_book(folder, enforce_required=enforce_required)
     errors = [problem for problem in problems if problem.level == "error"]
     if errors or book is None:
-        raise ContentError(errors or [ContentProblem(FOLDER, 1, "content folder could not be read")])
+        raise ContentError(
+            errors or [ContentProblem(FOLDER, 1, "content folder could not be read", "run: faq-bot check")]
+        )
     return book
 
 
@@ -65,7 +67,7 @@ def read_answer_book(
         reader = FolderReader(folder)
         book = reader.read(enforce_required=enforce_required, partial=partial, version=version)
         if not os.path.isdir(folder) or content_version(folder) == version:
-            return book, sorted(reader.problems)
+            return book, errors_first(reader.problems)
     reader.file = FOLDER
     reader.problem(1, "the content kept changing while it was being read", "save your edits, then check again")
-    return None, sorted(reader.problems)
+    return None, errors_first(reader.problems)

@@ -157,15 +157,21 @@ def read_cases_document(
     problems: list[ContentProblem] = []
     cases: list[Case] = []
 
-    def problem(line: int, message: str, hint: str = "") -> None:
+    def problem(line: int, message: str, hint: str) -> None:
         problems.append(ContentProblem(name, line, message, hint))
 
     if not isinstance(document, YamlMap) or not isinstance(document.get("cases"), YamlList):
-        problem(line_of(document), "a cases file must have 'cases:' followed by a list")
+        problem(
+            line_of(document),
+            "a cases file must have 'cases:' followed by a list",
+            "start the file with 'cases:', then one '- question: ...' per case",
+        )
         return cases, problems
     for item in document["cases"]:
         if not isinstance(item, YamlMap):
-            problem(line_of(item), "each case must be a mapping with 'question:'")
+            problem(
+                line_of(item), "each case must be a mapping with 'question:'", "start each case with '- question: '"
+            )
             continue
         case_fields = ("question", "answer", "route", "reason", "note", "tag")
         unknown = [key for key in item.key_lines if key not in case_fields]
@@ -180,23 +186,40 @@ def read_cases_document(
             continue  # what the case expects is unclear until the field is fixed
         question = item.get("question")
         if not isinstance(question, YamlText) or not question.strip():
-            problem(item.line, "case has no question")
+            problem(item.line, "case has no question", "write the question a patient would type after 'question:'")
             continue
         answer_id = item.get("answer")
         route = str(item.get("route", "answer" if answer_id else ""))
         reason = item.get("reason")
         if answer_id is not None:
             if route not in ("answer", "clarify"):
-                problem(item.line, "a case with 'answer:' must not set a route other than answer or clarify")
+                problem(
+                    item.line,
+                    "a case with 'answer:' must not set a route other than answer or clarify",
+                    "remove 'route:', or remove 'answer:' for a case that goes to the specialist or emergency help",
+                )
                 continue
             if answer_ids is not None and str(answer_id) not in answer_ids:
-                problem(line_of(answer_id, item.line), f"case expects unknown answer id '{answer_id}'")
+                close = difflib.get_close_matches(str(answer_id), sorted(answer_ids), n=1, cutoff=0.6)
+                problem(
+                    line_of(answer_id, item.line),
+                    f"case expects unknown answer id '{answer_id}'",
+                    f"did you mean '{close[0]}'?" if close else "use the id of an answer",
+                )
                 continue
         elif route not in ("specialist", "emergency"):
-            problem(item.line, "case needs 'answer: <id>' or 'route: specialist' / 'route: emergency'")
+            problem(
+                item.line,
+                "case needs 'answer: <id>' or 'route: specialist' / 'route: emergency'",
+                "add the line that says where the question must go",
+            )
             continue
         if reason is not None and str(reason) not in set(Reason):
-            problem(line_of(reason, item.line), f"reason '{reason}' is not one of {', '.join(Reason)}")
+            problem(
+                line_of(reason, item.line),
+                f"reason '{reason}' is not one of {', '.join(Reason)}",
+                "use one of those, or leave 'reason:' out",
+            )
             continue
         cases.append(
             Case(

@@ -4,11 +4,14 @@ The folder holds answer files (one per topic) and four special files:
 ``sources.yaml`` (sections an answer may cite), ``synonyms.yaml``, ``safety.yaml``
 (``faq_bot.safety_reader``) and ``regression.yaml`` (``faq_bot.evaluation``), plus an
 optional ``compliance.yaml`` (``faq_bot.compliance``). Every problem is collected with its
-file and line; the book is only built when there are no errors.
+file and line; the book is only built when there are no errors. A problem that only follows
+from another (an answer that cannot be read is missing wherever it is named; so is every
+section when sources.yaml cannot be read) is kept under its cause, in ``ContentProblem.caused``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -19,6 +22,7 @@ from typing import Any
 
 from faq_bot.book import Answer, AnswerBook, Case, Section
 from faq_bot.compliance import COMPLIANCE_FILE, NO_COMPLIANCE, ComplianceReader, ComplianceRules
+from faq_bot.errors import ContentProblem
 from faq_bot.evaluation import read_cases_document
 from faq_bot.matching import MatchEngine, Phrasing
 from faq_bot.safety_reader import SAFETY_FILE, SafetyReader
@@ -48,6 +52,8 @@ ANSWER_FIELDS = {
     "smalltalk": "true: conversation (a greeting, thanks, what this service is), not information",
 }
 REQUIRED_ANSWER_FIELDS = ("id", "question", "alternates", "answer", "source", "reviewed_on")
+ANSWER_FILE_FIELDS = {"topic": "the name of the topic shown to patients", "answers": "the list of answers"}
+_WRITTEN_ID = re.compile(r"^[ \t-]*id:[ \t]*['\"]?([a-z0-9-]+)", re.MULTILINE)
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -83,18 +89,28 @@ class FolderReader(YamlChecker):
         self._patient_texts: list[tuple[str, str, Any, str]] = []
         self._source_lines: dict[str, list[str]] = {}
         self._required: list[tuple[str, int]] = []  # (answer id, line in sources.yaml)
+        # What stops other things being checked, and so causes problems elsewhere: an answer left
+        # out (its id -> the first error in it), a special file that cannot be read (-> why not).
+        self._left_out: dict[str, ContentProblem] = {}
+        self._unreadable: dict[str, ContentProblem] = {}
+        self._caused: dict[int, list[ContentProblem]] = {}  # id() of a cause -> its knock-on problems
+        self._causes: list[ContentProblem] = []  # the cause of each knock-on problem, in order
 
     def read(self, *, enforce_required: bool = True, partial: bool = False, version: str = "") -> AnswerBook | None:
         if not os.path.isdir(self.folder):
             self.file = self.folder
-            self.problem(1, "content folder does not exist")
+            self.problem(1, "content folder does not exist", "check the folder name, or set FAQ_BOT_ANSWERS_DIR to it")
             return None
         names = yaml_files(self.folder)
         documents = {name: self._parse(name) for name in names}
         for special in SPECIAL_FILES:
+            errors = [problem for problem in self.problems if problem.file == special and problem.level == "error"]
             if special not in documents:
                 self.file = FOLDER
                 self.problem(1, f"missing {special}", "every content folder needs it; see docs/content-format.md")
+                errors = [self.problems[-1]]
+            if documents.get(special) is None and errors:
+                self._unreadable[special] = errors[0]
 
         sections = self._sections(documents.get(SOURCES_FILE))
         synonyms = self._synonyms(documents.get(SYNONYMS_FILE))
@@ -109,11 +125,13 @@ class FolderReader(YamlChecker):
         for name in names:
             if name not in SPECIAL_FILES and name not in OPTIONAL_FILES:
                 self._answer_file(name, documents[name], sections, answers)
+                self._leave_out_unread_answers(name, answers)
         self._check_answers(answers)
         if enforce_required:
             self._check_required(answers)
         self._lint(compliance)
         cases = self._cases(REGRESSION_FILE, documents.get(REGRESSION_FILE), answers) + safety_reader.example_cases()
+        self._group_knock_ons()
         errors = [problem for problem in self.problems if problem.level == "error"]
         # A partial book needs every special file readable; only broken items are left out.
         unreadable = any(documents.get(name) is None for name in SPECIAL_FILES)
@@ -163,7 +181,11 @@ class FolderReader(YamlChecker):
             name = self._text(entry.get("name"), "section name", entry.line)
             in_document = entry.get("in_document", "true")
             if str(in_document) not in ("true", "false"):
-                self.problem(line_of(in_document, entry.line), "in_document must be true or false")
+                self.problem(
+                    line_of(in_document, entry.line),
+                    "in_document must be true or false",
+                    "write 'in_document: false' for a section the source document lacks, or leave it out",
+                )
             if name is not None:
                 sections[name] = Section(name, str(in_document) != "false")
         return sections
@@ -183,7 +205,11 @@ class FolderReader(YamlChecker):
             for word in words:
                 key = clean(word)
                 if key in seen and seen[key][0] != canonical:
-                    self.problem(line, f"'{word}' is a variant of both '{seen[key][0]}' and '{canonical}'")
+                    self.problem(
+                        line,
+                        f"'{word}' is a variant of both '{seen[key][0]}' and '{canonical}'",
+                        "keep it under one of them",
+                    )
                 seen[key] = (canonical, line)
             mapping[canonical] = words
         return SynonymTable.from_mapping(mapping)
@@ -232,32 +258,85 @@ class FolderReader(YamlChecker):
         root = self._mapping(document, "an answer file", 1)
         if root is None:
             return
-        self._known_keys(root, ("topic", "answers"), "an answer file")
-        topic = self._text(root.get("topic"), "topic", root.line)
-        for item in self._list(root.get("answers"), "answers", root.key_lines.get("answers", root.line)) or []:
-            entry = self._mapping(item, "each answer", root.line)
-            if entry is not None:
-                self._answer(entry, topic or "", sections, answers)
+        self._known_keys(root, ANSWER_FILE_FIELDS, "an answer file")
+        misspelt = self._misspelt(root, ANSWER_FILE_FIELDS)
+        for key in [key for key in ANSWER_FILE_FIELDS if key not in root and key not in misspelt]:
+            self.problem(
+                root.line,
+                f"answer file is missing '{key}' ({ANSWER_FILE_FIELDS[key]})",
+                f"add '{key}:' at the start of a line, as in the other answer files",
+            )
+        topic = self._text(root["topic"], "topic", root.line) if "topic" in root else None
+        if "answers" in root:
+            for item in self._list(root["answers"], "answers", root.key_lines["answers"]) or []:
+                entry = self._mapping(item, "each answer", root.line)
+                if entry is not None:
+                    self._answer(entry, topic or "", sections, answers)
+
+    def _leave_out_unread_answers(self, name: str, answers: Mapping[str, Answer]) -> None:
+        """Blame the first error in a file for each answer written in it that was not read at all."""
+        cause = next((p for p in self.problems if p.file == name and p.level == "error"), None)
+        if cause is None:
+            return
+        try:
+            with open(os.path.join(self.folder, name), "rb") as handle:
+                text = handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            return
+        for answer_id in _WRITTEN_ID.findall(text):
+            if answer_id not in answers:
+                self._left_out.setdefault(answer_id, cause)
+
+    def _knock_on(self, cause: ContentProblem, line: int, message: str, hint: str) -> None:
+        """A problem that only exists because of ``cause``: shown grouped under it."""
+        self._caused.setdefault(id(cause), []).append(ContentProblem(self.file, line, message, hint))
+        self._causes.append(cause)
+
+    def _group_knock_ons(self) -> None:
+        self.problems[:] = [
+            dataclasses.replace(problem, caused=tuple(self._caused[id(problem)]))
+            if id(problem) in self._caused
+            else problem
+            for problem in self.problems
+        ]
+        self._caused = {}
 
     def _answer(self, entry: YamlMap, topic: str, sections: Mapping[str, Section], answers: dict[str, Answer]) -> None:
+        first_problem, first_cause = len(self.problems), len(self._causes)
+        self._read_answer(entry, topic, sections, answers)
+        written_id = str(entry.get("id", "")).strip()
+        causes = [p for p in self.problems[first_problem:] if p.level == "error"] + self._causes[first_cause:]
+        if written_id and written_id not in answers and causes:
+            self._left_out.setdefault(written_id, causes[0])
+
+    def _read_answer(
+        self, entry: YamlMap, topic: str, sections: Mapping[str, Section], answers: dict[str, Answer]
+    ) -> None:
         self._known_keys(entry, ANSWER_FIELDS, "an answer")
         missing = [key for key in REQUIRED_ANSWER_FIELDS if key not in entry]
-        misspelt = {
-            close
-            for key in entry.key_lines
-            if key not in ANSWER_FIELDS
-            for close in difflib.get_close_matches(key, list(ANSWER_FIELDS), n=1, cutoff=0.6)
-        }
+        misspelt = self._misspelt(entry, ANSWER_FIELDS)
         for key in missing:
             if key not in misspelt:  # already reported as "unknown field ... did you mean"
-                self.problem(entry.line, f"answer is missing '{key}' ({ANSWER_FIELDS[key]})")
+                self.problem(
+                    entry.line,
+                    f"answer is missing '{key}' ({ANSWER_FIELDS[key]})",
+                    f"add '{key}:' to this answer, lined up with its other fields",
+                )
         answer_id = self._text(entry.get("id"), "id", entry.line) if "id" in entry else None
         if answer_id is not None and not _SLUG.fullmatch(answer_id):
-            self.problem(entry["id"].line, f"id '{answer_id}' must be lower-case words joined by hyphens")
+            self.problem(
+                entry["id"].line,
+                f"id '{answer_id}' must be lower-case words joined by hyphens",
+                "use lower-case letters and digits with '-' between words, e.g. 'sleep-problems'",
+            )
             answer_id = None
         if answer_id is not None and answer_id in answers:
             first = answers[answer_id]
-            self.problem(entry["id"].line, f"duplicate id '{answer_id}' (first in {first.file}:{first.line})")
+            self.problem(
+                entry["id"].line,
+                f"duplicate id '{answer_id}' (first in {first.file}:{first.line})",
+                "give this answer an id of its own: ids are unique across all files",
+            )
             answer_id = None
         fields: dict[str, Any] = {}
         for key in ("question", "answer", "source"):
@@ -293,15 +372,21 @@ class FolderReader(YamlChecker):
                 self._patient_texts.append((self.file, key, entry[key], fields[key]))
         status = self._text(entry.get("status", YamlText("published", entry.line, False)), "status", entry.line)
         if status is not None and status not in STATUSES:
-            self.problem(line_of(entry.get("status"), entry.line), f"status '{status}' must be published or draft")
+            self.problem(
+                line_of(entry.get("status"), entry.line),
+                f"status '{status}' must be published or draft",
+                "write 'status: published' (served) or 'status: draft' (kept, not served)",
+            )
         related = self._text_list(entry["related"], "related", entry.line) if "related" in entry else []
         source = fields.get("source")
         if source is not None and source not in sections:
             close = difflib.get_close_matches(source, list(sections), n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'?" if close else "use a section name from sources.yaml"
-            self.problem(
-                line_of(entry["source"], entry.line), f"source '{source}' is not a section of the source document", hint
-            )
+            message = f"source '{source}' is not a section of the source document"
+            if SOURCES_FILE in self._unreadable:
+                self._knock_on(self._unreadable[SOURCES_FILE], line_of(entry["source"], entry.line), message, hint)
+            else:
+                self.problem(line_of(entry["source"], entry.line), message, hint)
             fields["source"] = None
         if answer_id is None or missing or any(fields[key] is None for key in fields) or status not in STATUSES:
             return
@@ -331,11 +416,13 @@ class FolderReader(YamlChecker):
             for related in answer.related:
                 if related not in answers:
                     close = difflib.get_close_matches(related, list(answers), n=1, cutoff=0.6)
-                    self.problem(
-                        self._related_lines.get(answer.id, answer.line),
-                        f"related id '{related}' does not exist",
-                        f"did you mean '{close[0]}'?" if close else "use the id of another answer",
-                    )
+                    line = self._related_lines.get(answer.id, answer.line)
+                    message = f"related id '{related}' does not exist"
+                    hint = f"did you mean '{close[0]}'?" if close else "use the id of another answer"
+                    if related in self._left_out:
+                        self._knock_on(self._left_out[related], line, message, hint)
+                    else:
+                        self.problem(line, message, hint)
             lines = answer.field_lines
             located = [(answer.question, lines.get("question", answer.line))] + [
                 (text, lines.get(f"alternates.{index}", answer.line)) for index, text in enumerate(answer.alternates)
@@ -363,17 +450,27 @@ class FolderReader(YamlChecker):
         self.file = SOURCES_FILE
         for answer_id, line in self._required:
             if answer_id not in answers or answers[answer_id].status != "published":
-                self.problem(
-                    line,
-                    f"required answer '{answer_id}' is missing or not published",
-                    "the service promises it (CONTRACT.md): restore or publish it, or check the id's spelling",
-                )
+                message = f"required answer '{answer_id}' is missing or not published"
+                hint = "the service promises it to the clinic's other tools: restore or publish it, or fix the id"
+                if answer_id in self._left_out:
+                    self._knock_on(self._left_out[answer_id], line, message, hint)
+                else:
+                    self.problem(line, message, hint)
 
     def _cases(self, name: str, document: Any, answers: Mapping[str, Answer]) -> list[Case]:
         self.file = name
-        cases, problems = read_cases_document(document, name, set(answers))
+        if name in self._unreadable:
+            return []  # its own problem says why; "no cases" would only repeat it
+        cases, problems = read_cases_document(document, name, set(answers) | set(self._left_out))
         self.problems.extend(problems)
-        return cases
+        for case in [case for case in cases if case.answer_id in self._left_out]:
+            self._knock_on(
+                self._left_out[str(case.answer_id)],
+                case.line,
+                f"case expects answer '{case.answer_id}', which cannot be read",
+                "fix the answer first",
+            )
+        return [case for case in cases if case.answer_id not in self._left_out]
 
 
 def _field_lines(entry: YamlMap) -> dict[str, int]:

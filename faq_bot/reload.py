@@ -31,7 +31,6 @@ from typing import Any, Protocol
 
 from faq_bot.book import AnswerBook
 from faq_bot.checks import inspect_folder
-from faq_bot.errors import ContentProblem
 from faq_bot.folder_reader import content_version, yaml_files
 from faq_bot.service import Thresholds
 
@@ -66,12 +65,6 @@ class ReloadStatus:
             "serving_version": self.serving_version,
             "worker": os.getpid(),  # which process answered: each worker reloads on its own
         }
-
-
-def describe(problem: ContentProblem) -> str:
-    """One problem as FILE:LINE: level: message (hint: ...), the checker's own format."""
-    text = f"{problem.file or '.'}:{problem.line}: {problem.level}: {problem.message}"
-    return f"{text} (hint: {problem.hint})" if problem.hint else text
 
 
 def _now() -> str:
@@ -206,7 +199,7 @@ class ContentReloader:
             self._seen_version, self._seen_trigger = before, trigger
             book = result.book
             if book is None or result.errors or book.version != before:
-                return self._failed(before, [describe(problem) for problem in result.errors] or ["content not loaded"])
+                return self._failed(before, [problem.describe() for problem in result.errors] or ["content not loaded"])
             book = dataclasses.replace(book, folder=self.folder)
             previous = self.state.book.version if self.state.book else None
             self.state.book = book  # the swap: one reference assignment, atomic for readers
@@ -235,7 +228,7 @@ class ContentReloader:
             version or "unreadable content",
             len(errors),
             serving,
-            "\n  ".join(shown),
+            "\n  ".join(error.replace("\n", "\n  ") for error in shown),
         )
         return self.status
 

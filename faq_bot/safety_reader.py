@@ -17,7 +17,7 @@ from faq_bot.errors import ContentProblem
 from faq_bot.pattern_set import literal_characters, shared_syntax_problem
 from faq_bot.safety import CLINICAL, EMERGENCY, OUT_OF_SCOPE, SafetyRule, SafetyRules
 from faq_bot.text import SynonymTable, clean, in_clean_text
-from faq_bot.yaml_checks import YamlChecker
+from faq_bot.yaml_checks import REGEX_HINT, YamlChecker
 from faq_bot.yaml_reader import YamlList, YamlMap, line_of
 
 SAFETY_FILE = "safety.yaml"
@@ -61,7 +61,11 @@ class SafetyReader(YamlChecker):
             if key not in table:
                 if key in OPTIONAL_MESSAGE_KEYS:
                     continue
-                self.problem(table.line if table else root.line, f"messages has no '{key}' text")
+                self.problem(
+                    table.line if table else root.line,
+                    f"messages has no '{key}' text",
+                    f"add '{key}:' under 'messages:' with the text patients see",
+                )
                 continue
             text = self._text(table[key], f"message '{key}'", table.key_lines[key])
             messages[key] = text or ""
@@ -89,7 +93,9 @@ class SafetyReader(YamlChecker):
         for name, entries in table.items():
             where = table.key_lines[name]
             if not _CONCEPT_NAME.fullmatch(name):
-                self.problem(where, f"concept name '{name}' must be lower-case letters and '_'")
+                self.problem(
+                    where, f"concept name '{name}' must be lower-case letters and '_'", "rename it, e.g. 'chest_pain'"
+                )
                 continue
             texts = self._text_list(entries, f"the words of concept '{name}'", where)
             alternatives = []
@@ -97,7 +103,11 @@ class SafetyReader(YamlChecker):
                 try:
                     re.compile(text)
                 except re.error as error:
-                    self.problem(where, f"'{text}' in concept '{name}' is not a valid regular expression: {error.msg}")
+                    self.problem(
+                        where,
+                        f"'{text}' in concept '{name}' is not a valid regular expression: {error.msg}",
+                        REGEX_HINT,
+                    )
                     continue
                 alternatives.append(text)
             if not alternatives:
@@ -119,7 +129,7 @@ class SafetyReader(YamlChecker):
             )
             name = self._text(entry.get("rule"), "rule name", entry.line) or "?"
             if name in names:
-                self.problem(entry.line, f"duplicate rule name '{name}'")
+                self.problem(entry.line, f"duplicate rule name '{name}'", "give each rule its own name")
             names.add(name)
             self._vocabulary = []
             words = tuple(clean(word) for word in self._text_list(entry.get("words", YamlList()), "words", entry.line))
@@ -171,7 +181,9 @@ class SafetyReader(YamlChecker):
             try:
                 pattern = re.compile(text)
             except re.error as error:
-                self.problem(line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}")
+                self.problem(
+                    line_of(item, line), f"pattern {text!r} is not a valid regular expression: {error.msg}", REGEX_HINT
+                )
                 continue
             problem = shared_syntax_problem(pattern.pattern)
             if problem is not None:

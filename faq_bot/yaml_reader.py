@@ -20,6 +20,12 @@ MAX_FILE_BYTES = 1_000_000
 # libyaml's parser when PyYAML was built with it: same nodes and marks, several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_DEPTH = 12
+SYNTAX_HINT = "check the quotes and indentation on this line and the one above"
+INDENT_HINT = (
+    "indent it like the other lines at its level, with spaces: in answer files '- id:' is 2 spaces in, "
+    "the other fields 4, and '- ' items under a field 6"
+)
+_QUOTED_VALUE = re.compile(r"\s*(?:- )?(?:[\w-]+:\s+)?(['\"])(.*)$")
 
 # Plain scalars that YAML 1.1 tools (and PyYAML's safe_load) would not read as text.
 _COERCED_PATTERNS = {
@@ -76,7 +82,11 @@ def read_yaml(path: str, shown_name: str, problems: list[ContentProblem]) -> Any
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        problems.append(ContentProblem(shown_name, 1, f"cannot read file: {error.strerror}"))
+        problems.append(
+            ContentProblem(
+                shown_name, 1, f"cannot read file: {error.strerror}", "check that the file exists and you may open it"
+            )
+        )
         return None
     if len(raw) > MAX_FILE_BYTES:
         problems.append(
@@ -87,18 +97,23 @@ def read_yaml(path: str, shown_name: str, problems: list[ContentProblem]) -> Any
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        problems.append(ContentProblem(shown_name, line, "file is not UTF-8 text", "save it as UTF-8"))
+        problems.append(
+            ContentProblem(
+                shown_name,
+                line,
+                "file is not saved as UTF-8 text: a character on this line (such as £, é or a curly quote) "
+                "is in another encoding",
+                "save the file with the encoding UTF-8 (in most editors: Save As, then choose UTF-8)",
+            )
+        )
         return None
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        message = f"not valid YAML: {error.problem or error}"
-        problems.append(ContentProblem(shown_name, line, message, _yaml_hint(error)))
+        problems.append(ContentProblem(shown_name, *_syntax_problem(text, error)))
         return None
     except yaml.YAMLError as error:
-        problems.append(ContentProblem(shown_name, 1, f"not valid YAML: {error}"))
+        problems.append(ContentProblem(shown_name, 1, f"not valid YAML: {error}", SYNTAX_HINT))
         return None
     except RecursionError:
         problems.append(ContentProblem(shown_name, 1, "nested too deeply to read", f"keep nesting under {MAX_DEPTH}"))
@@ -109,38 +124,94 @@ def read_yaml(path: str, shown_name: str, problems: list[ContentProblem]) -> Any
     return converter.convert(node, 0)
 
 
-def _yaml_hint(error: yaml.MarkedYAMLError) -> str:
-    problem = str(error.problem or "")
-    if "mapping values are not allowed" in problem:
-        return "a text containing ': ' must be in quotes, or use '>-' and put the text on the next lines"
-    if "found character '\\t'" in problem:
-        return "indent with spaces, not tabs"
-    if "could not find expected ':'" in problem or "expected <block end>" in problem:
-        return "check the indentation of this line and the one before"
-    return "check quotes and indentation around this line"
+def _syntax_problem(text: str, error: yaml.MarkedYAMLError) -> tuple[int, str, str]:
+    """The line, message and hint for a YAML syntax error, saying what an editor most likely did."""
+    lines = text.splitlines()
+    problem = str(error.problem or error)
+    at = error.problem_mark.line + 1 if error.problem_mark else 1
+    start = error.context_mark.line + 1 if error.context_mark else at
+    written = lines[at - 1] if 0 < at <= len(lines) else ""
+    if "\t" in written[: len(written) - len(written.lstrip())] or "tab" in problem:
+        return at, "not valid YAML: this line is indented with a tab", "indent with spaces, not tabs"
+    unclosed = next((number for number in range(start, at + 1) if _opens_quote(lines[number - 1 : number])), None)
+    if unclosed is not None:
+        return (
+            unclosed,
+            "not valid YAML: a quote opened on this line is not closed",
+            "end the text with the same quote mark it starts with, or remove the opening quote",
+        )
+    if "could not find expected ':'" in problem:
+        return (
+            start,
+            "not valid YAML: this line has no ':' after its field name",
+            "write the field name, a colon, a space, then the value, e.g. 'source: Benefits and Considerations'",
+        )
+    if "found undefined alias" in problem:
+        return at, "anchors and aliases (&name, *name) are not allowed", "write the text out in full"
+    if "mapping values are not allowed" in problem and not _indented_more_than_line_above(lines, at):
+        return (
+            at,
+            "not valid YAML: this text contains ': ', which YAML reads as the start of another field",
+            "put the whole text in quotes, or write '>-' and put the text on the lines below",
+        )
+    if "mapping values are not allowed" in problem or "expected" in problem:
+        return at, "not valid YAML: this line is not lined up with the lines above it", INDENT_HINT
+    return at, f"not valid YAML: {problem}", SYNTAX_HINT
+
+
+def _opens_quote(lines: list[str]) -> bool:
+    """Whether a line's value starts with a quote mark that the line does not close."""
+    match = _QUOTED_VALUE.match(lines[0]) if lines else None
+    if match is None:
+        return False
+    quote, rest = match.group(1), match.group(2).split(" #")[0].rstrip()
+    return rest == "" or not rest.endswith(quote)
+
+
+def _indented_more_than_line_above(lines: list[str], number: int) -> bool:
+    """Whether line ``number`` starts further right than the last line above it with content."""
+    above = next(
+        (line for line in reversed(lines[: number - 1]) if line.strip() and not line.lstrip().startswith("#")), None
+    )
+    if above is None or number > len(lines):
+        return False
+    indent = len(lines[number - 1]) - len(lines[number - 1].lstrip())
+    return indent > len(above) - len(above.lstrip(" -"))
 
 
 class _Converter:
     def __init__(self, shown_name: str, problems: list[ContentProblem]) -> None:
         self.shown_name = shown_name
         self.problems = problems
-        self.seen: set[int] = set()
+        self.reading: set[int] = set()  # id() of every node met, finished or not (an alias may name an ancestor)
+        self.converted: dict[int, Any] = {}  # id(node) -> its value, for an alias to repeat without reading it again
 
-    def problem(self, line: int, message: str, hint: str = "") -> None:
+    def problem(self, line: int, message: str, hint: str) -> None:
         self.problems.append(ContentProblem(self.shown_name, line, message, hint))
 
-    def convert(self, node: yaml.Node, depth: int) -> Any:
+    def convert(self, node: yaml.Node, depth: int, used_at: int = 0) -> Any:
+        """The node as YamlText, YamlList or YamlMap; ``used_at`` is the line of the key it is the value of."""
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
             self.problem(line, f"nested more than {MAX_DEPTH} levels deep", "content files are flat lists of answers")
             return None
-        if id(node) in self.seen or getattr(node, "anchor", None):
-            self.problem(line, "anchors and aliases (&name, *name) are not allowed", "write the text out in full")
-            return None
-        self.seen.add(id(node))
+        if id(node) in self.reading:
+            # An alias (*name): PyYAML gives the node of its anchor (&name) again, marked where the anchor is.
+            self.problem(
+                used_at or line,
+                f"anchors and aliases (&name, *name) are not allowed: this repeats what line {line} says",
+                "write the text out in full here",
+            )
+            return self.converted.get(id(node))
+        self.reading.add(id(node))
+        value = self._convert(node, depth, line)
+        self.converted[id(node)] = value
+        return value
+
+    def _convert(self, node: yaml.Node, depth: int, line: int) -> Any:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in ("tag:yaml.org,2002:str",) and not node.tag.startswith("tag:yaml.org,2002:"):
-                self.problem(line, f"custom tag {node.tag!r} is not allowed")
+                self.problem(line, f"custom tag {node.tag!r} is not allowed", "remove the '!' and the word after it")
             return YamlText(node.value, line, plain=node.style in (None, ""))  # libyaml says "" for plain
         if isinstance(node, yaml.SequenceNode):
             items = YamlList(self.convert(item, depth + 1) for item in node.value)
@@ -152,7 +223,7 @@ class _Converter:
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_line, "a key must be plain text")
+                self.problem(key_line, "a key must be plain text", "write a field name, such as 'question:'")
                 continue
             key = key_node.value
             if key == "<<":
@@ -166,5 +237,5 @@ class _Converter:
                 )
                 continue
             mapping.key_lines[key] = key_line
-            mapping[key] = self.convert(value_node, depth + 1)
+            mapping[key] = self.convert(value_node, depth + 1, key_line)
         return mapping

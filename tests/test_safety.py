@@ -439,3 +439,20 @@ def test_labelled_questions_get_the_policy_verdict(book: AnswerBook) -> None:
     """Each regression case gets the verdict the safety policy gives when applied rule by rule."""
     for case in book.cases:
         assert book.safety.check(case.question) == reference_verdict(book.safety, case.question), case.question
+
+
+@pytest.mark.parametrize(
+    ("question", "route", "reason"),
+    [
+        ("what is the weather like in leeds", "specialist", "unmatched"),
+        ("can i take more of my oil tonight", "specialist", "clinical"),
+        ("sleep and spasms", "clarify", "ambiguous"),
+    ],
+)
+def test_replies_that_are_not_an_answer_signpost_999_and_nhs_111(
+    book: AnswerBook, question: str, route: str, reason: str
+) -> None:
+    """A missed emergency lands on the specialist or "did you mean" reply: each of them names NHS 111 and 999."""
+    reply = answer_question(book, question)
+    assert (reply.route, reply.reason) == (route, reason)
+    assert "NHS 111" in reply.message and "999" in reply.message, reply.message

@@ -92,10 +92,28 @@ class _StateCollector(Collector):
         yield CounterMetricFamily("faq_bot_events_written", "Events written to the store.", value=self.store.written)
         yield CounterMetricFamily(
             "faq_bot_events_dropped",
-            "Events that could not be written (database down, queue full).",
+            "Events that could not be written, whatever the cause (the two below, a full queue).",
             value=self.store.dropped,
         )
-        yield GaugeMetricFamily("faq_bot_events_queued", "Events waiting to be written.", value=self.store.queued)
+        yield CounterMetricFamily(
+            "faq_bot_events_rejected",
+            "Events the database refused for their data (each dropped alone, the rest of its batch written).",
+            value=self.store.rejected,
+        )
+        yield CounterMetricFamily(
+            "faq_bot_events_outage_dropped",
+            "Events dropped in a database outage: the spill was full (EVENTS_SPILL_MAX), off or unwritable, "
+            "or the outage outlasted EVENTS_RETRY_SECONDS.",
+            value=self.store.outage_dropped,
+        )
+        yield GaugeMetricFamily(
+            "faq_bot_events_queued", "Events in memory waiting to be written.", value=self.store.queued
+        )
+        yield GaugeMetricFamily(
+            "faq_bot_events_spilled",
+            "Events in the spill files waiting for the database to be written.",
+            value=self.store.spilled,
+        )
         yield GaugeMetricFamily(
             "faq_bot_events_retrying",
             "1 while the events database refuses writes and events wait to be retried.",
@@ -124,6 +142,8 @@ def _events_store(app: Flask) -> EventStore:
         purge_interval=float(app.config["EVENTS_PURGE_INTERVAL"]),
         queue_size=int(app.config["EVENTS_QUEUE_SIZE"]),
         retry_seconds=float(app.config["EVENTS_RETRY_SECONDS"]),
+        spill_dir=str(app.config["EVENTS_SPILL_DIR"] or "") or app.instance_path,
+        spill_max=int(app.config["EVENTS_SPILL_MAX"]),
     )
     return store
 

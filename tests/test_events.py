@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -283,9 +285,9 @@ def test_unwritable_database_drops_events_without_failing_replies(events_databas
     store.close()
 
 
-def test_only_an_unreachable_database_is_retried(events_database: str) -> None:
+def test_only_an_unreachable_database_is_retried(events_database: str, tmp_path: Any) -> None:
     """A batch the database refuses for its data is dropped at once; one it cannot take now is retried."""
-    store = EventStore(events_database, purge_interval=0, retry_seconds=60)
+    store = EventStore(events_database, purge_interval=0, retry_seconds=60, spill_dir=str(tmp_path / "spill"))
     try:
         refused: list[int] = []
 
@@ -323,53 +325,79 @@ def postgres_app(url: str, **settings: Any) -> Flask:
 QUESTIONS = [UNMATCHED, CLINICAL, EMERGENCY, "does cannabis help sleep?"]
 
 
-def test_postgres_going_away_and_coming_back_loses_nothing(events_database: str) -> None:
-    """PostgreSQL stopping mid-run and coming back: 0 failed replies, and every event written once it is back."""
+def wait_for(condition: Callable[[], object], what: str, seconds: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail, naming ``what``, after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up after {seconds:g} s waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_postgres_going_away_and_coming_back_loses_nothing(events_database: str, tmp_path: Any) -> None:
+    """PostgreSQL stopping mid-run and coming back: 0 failed replies, events kept on disk (not in a queue that
+    overflows) and every one written once it is back; /readyz shows them queued or spilled meanwhile."""
+    spill_dir = tmp_path / "spill"
     with postgres_schema() as (_, schema):
         proxy = TcpProxy((PG_HOST, PG_PORT))
         with postgres_schema(port=proxy.port) as (url, _):
-            app = postgres_app(url)  # EVENTS_RETRY_SECONDS: the default, 60
+            app = postgres_app(url, EVENTS_SPILL_DIR=str(spill_dir), EVENTS_QUEUE_SIZE=200)
             client = app.test_client()
             store = events_of(app)
             before = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 3]
             assert store.flush()
             assert (store.written, store.dropped) == (12, 0)
             proxy.cut()  # the database is gone: refused connections, open ones reset
-            during = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 10]
-            for _ in range(200):  # until the writer has met the outage (at most 20 s)
-                if client.get("/readyz").get_json()["events"]["retrying"]:
-                    break
-                time.sleep(0.1)
-            assert client.get("/readyz").get_json()["events"]["retrying"] is True
+            during = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 250]
+            wait_for(lambda: client.get("/readyz").get_json()["events"]["retrying"], "the writer to meet the outage")
             assert "faq_bot_events_retrying 1.0" in client.get("/metrics").get_data(as_text=True)
+            events = client.get("/readyz").get_json()["events"]
+            assert events["queued"] + events["spilled"] == 1000 and events["spilled"] > 0, events
+            [spill] = spill_dir.glob(f"events-spill-*-{os.getpid()}-*.jsonl")
+            assert stat.S_IMODE(spill.stat().st_mode) == 0o600
+            assert "485 777 3456" not in spill.read_text(encoding="ascii")  # kept redacted
             assert not store.flush(timeout=0.5)  # the events wait
             proxy.restore()
             assert store.flush(timeout=60)
-            assert before + during == [200] * 52
-            assert (store.written, store.dropped) == (52, 0)
+            assert before + during == [200] * 1012
+            assert (store.written, store.dropped) == (1012, 0)
             events = client.get("/readyz").get_json()["events"]
-            assert events["retrying"] is False and events["dropped"] == 0
+            assert events["retrying"] is False and events["spilled"] == events["queued"] == 0, events
+            assert list(spill_dir.iterdir()) == []  # replayed, then removed
+            assert sum(row["count"] for row in store.daily_replies()) == 1012
             store.close()
         del schema
 
 
-def test_postgres_away_longer_than_the_retry_window_drops_and_counts(events_database: str) -> None:
-    """An outage longer than EVENTS_RETRY_SECONDS: 0 failed replies, the lost events counted."""
+def test_postgres_away_past_the_spill_cap_drops_and_counts(
+    events_database: str, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past EVENTS_SPILL_MAX the loss is counted in /readyz and /metrics and logged once; the spilled are written."""
     with postgres_schema() as (_, schema):
         proxy = TcpProxy((PG_HOST, PG_PORT))
         with postgres_schema(port=proxy.port) as (url, _):
-            app = postgres_app(url, EVENTS_RETRY_SECONDS=0.5)
+            app = postgres_app(url, EVENTS_SPILL_DIR=str(tmp_path), EVENTS_SPILL_MAX=15)
             client = app.test_client()
             store = events_of(app)
             before = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 3]
             assert store.flush()
             proxy.cut()
             after = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 10]
-            assert store.flush(timeout=60)
+            wait_for(lambda: store.queued == 0 and store.spilled + store.dropped == 40, "the 40 events handled")
             assert before + after == [200] * 52
-            assert (store.written, store.dropped) == (12, 40)
             ready = client.get("/readyz")
-            assert ready.status_code == 200 and ready.get_json()["events"]["dropped"] == 40
+            assert ready.status_code == 200
+            assert {k: ready.get_json()["events"][k] for k in ("spilled", "outage_dropped", "dropped")} == {
+                "spilled": 15,
+                "outage_dropped": 25,
+                "dropped": 25,
+            }
+            metrics = client.get("/metrics").get_data(as_text=True)
+            assert "faq_bot_events_outage_dropped_total 25.0" in metrics and "faq_bot_events_spilled 15.0" in metrics
+            losses = [r for r in caplog.records if r.levelname == "WARNING" and "dropping events" in r.getMessage()]
+            assert len(losses) == 1 and "EVENTS_SPILL_MAX" in losses[0].getMessage()
+            proxy.restore()
+            assert store.flush(timeout=60)
+            assert (store.written, store.dropped, store.spilled) == (27, 25, 0)
             store.close()
         del schema
 

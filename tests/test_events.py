@@ -437,3 +437,133 @@ def test_sqlite_events_file_is_in_wal_mode(tmp_path: Any) -> None:
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     finally:
         store.close()
+
+
+ORDINARY = [f"what's the weather in Leeds on day {number}" for number in range(20)]  # unmatched: text is kept
+
+
+def test_nul_and_lone_surrogates_are_made_safe_before_they_are_queued(make_app: Any) -> None:
+    """20 ordinary questions and one each with NUL and a lone surrogate: all 22 stored, the bad characters as U+FFFD."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    bad = ["what's the weather in Leeds \x00 today", "what's the weather in Leeds \ud800 today"]
+    for question in [*ORDINARY[:10], *bad, *ORDINARY[10:]]:
+        assert ask(app, question)["route"] == "specialist"
+    store = events_of(app)
+    texts = {row["text"] for row in stored_rows(store)}
+    assert (store.written, store.dropped, store.rejected) == (22, 0, 0)
+    assert set(ORDINARY) <= texts and "what's the weather in Leeds \ufffd today" in texts
+
+
+def test_a_row_the_database_refuses_costs_only_itself(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch with one row the database cannot take (text not made safe): the other 20 written, the one counted."""
+    monkeypatch.setattr("faq_bot.events.safe_text", lambda text: text)  # let a lone surrogate reach the database
+    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.5)  # so the 21 events make one batch
+    app = make_app(RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    for question in [*ORDINARY[:10], "what's the weather in Leeds \ud800 today", *ORDINARY[10:]]:
+        assert client.post("/api/ask", json={"question": question}).status_code == 200
+    store = events_of(app)
+    assert {row["text"] for row in stored_rows(store)} == set(ORDINARY)
+    assert (store.written, store.dropped, store.rejected) == (20, 1, 1)
+    assert client.get("/readyz").get_json()["events"]["rejected"] == 1
+    assert "faq_bot_events_rejected_total 1.0" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_tables_dropped_under_a_running_store_are_created_again(database_url: str) -> None:
+    """The events tables dropped (a database recreated empty) under a running store: the next events are written."""
+    from faq_bot.events_schema import metadata
+
+    store = EventStore(database_url, purge_interval=0)
+    try:
+        store.record_reply(route="specialist", reason="unmatched", question="before the drop")
+        assert store.flush() and store.written == 1
+        with store.engine.begin() as connection:
+            metadata.drop_all(connection)
+        store.record_reply(route="specialist", reason="unmatched", question="after the drop")
+        assert store.flush()
+        store.record_feedback("sleep", True)
+        assert store.flush()
+        assert (store.written, store.dropped) == (3, 0)
+        assert [q.text for q in store.questions()] == ["after the drop"]
+        assert [(row.answer_id, row.votes) for row in store.feedback()] == [("sleep", 1)]
+    finally:
+        store.close()
+
+
+def unreachable(items: Any) -> None:
+    raise OperationalError("INSERT ...", {}, ConnectionRefusedError("connection refused"))
+
+
+def test_a_stopped_stores_spill_is_replayed_once_by_the_next(
+    events_database: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events spilled by a store that stopped in an outage are written by the next store, once; a live store's
+    spill is never taken by another, and a replay cut short by an outage resumes where it stopped."""
+    spill_dir = str(tmp_path / "spill")
+
+    def store() -> EventStore:
+        return EventStore(events_database, purge_interval=0, spill_dir=spill_dir)
+
+    first = store()
+    first.write = unreachable  # type: ignore[method-assign]
+    for number in range(30):
+        first.record_reply(route="specialist", reason="unmatched", question=f"question {number}")
+    wait_for(lambda: first.spilled == 30 and first.queued == 0, "30 events spilled")
+    first.close()  # the database is still away: the spill file stays for the next run
+    [leftover] = os.listdir(spill_dir)
+    assert f"-{os.getpid()}-" in leftover
+
+    live = store()  # in an outage of its own, holding its spill file
+    live.write = unreachable  # type: ignore[method-assign]
+    live.record_reply(route="specialist", reason="unmatched", question="live question")
+    wait_for(lambda: live.spilled == 31, "the live store to adopt the leftover and spill its own event")
+
+    other = store()
+    other.record_feedback("sleep", True)  # starts its writer, which finds the live store's file locked
+    assert other.flush(timeout=10) and other.written == 1
+
+    monkeypatch.setattr("faq_bot.events.MAX_BATCH", 10)  # replayed in batches of 10
+    real_write = EventStore.write.__get__(live)
+    batches: list[int] = []
+
+    def one_batch_then_away(items: Any) -> None:
+        batches.append(len(items))
+        if len(batches) > 1:
+            unreachable(items)
+        real_write(items)
+
+    live.write = one_batch_then_away  # type: ignore[method-assign]  # the database back, away again after a batch
+    wait_for(lambda: live.written == 10 and live.retrying, "the live store to replay one batch and meet the outage")
+    live.close()
+
+    last = store()
+    last.record_feedback("sleep", False)
+    assert last.flush(timeout=30)
+    assert last.written == 32 - 10 and last.dropped == 0  # 20 + 1 left by the live store, and its own
+    assert sorted(q.text for q in last.questions()) == sorted([f"question {n}" for n in range(30)] + ["live question"])
+    assert os.listdir(spill_dir) == []
+    other.close()
+    last.close()
+
+
+def test_queued_counts_what_the_writer_holds(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/readyz events.queued is every event not yet written or dropped, the batch in the writer's hands included."""
+    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)
+    app = make_app(EVENTS_QUEUE_SIZE=3)
+    store = events_of(app)
+    release = threading.Event()
+    real_write = store.write
+
+    def stuck_write(items: Any) -> None:
+        release.wait()
+        real_write(items)
+
+    store.write = stuck_write  # type: ignore[method-assign]
+    client = app.test_client()
+    for _ in range(10):
+        assert client.post("/api/ask", json={"question": UNMATCHED}).status_code == 200
+    queued = client.get("/readyz").get_json()["events"]["queued"]
+    assert queued == 10 - store.dropped and queued > 3  # more than the queue itself holds
+    release.set()
+    assert store.flush()
+    assert client.get("/readyz").get_json()["events"]["queued"] == 0

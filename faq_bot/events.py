@@ -24,6 +24,7 @@ and what is read back (inbox, feedback, replies per day) in ``events_reports``.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ import queue
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -303,6 +305,7 @@ class EventStore(EventReports):
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="faq-bot-events", daemon=True)
                 self._thread.start()
+                _RUNNING_STORES.add(self)
 
     def _run(self) -> None:
         self._adopt_leftover_spills()
@@ -672,3 +675,13 @@ class EventStore(EventReports):
             deleted = connection.execute(delete(events_table).where(events_table.c.created_at < cutoff)).rowcount
         self.purged += int(deleted or 0)
         return int(deleted or 0)
+
+
+_RUNNING_STORES: weakref.WeakSet[EventStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_running_stores() -> None:
+    """On a clean exit (a gunicorn worker told to stop), hand what is queued to the database or the spill file."""
+    for store in list(_RUNNING_STORES):
+        store.close()

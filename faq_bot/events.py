@@ -663,7 +663,8 @@ class EventStore(EventReports):
             self._count_upsert,
             [
                 {"day": day, "route": route, "reason": reason, "count": count}
-                for (day, route, reason), count in counts.items()
+                # In key order: two workers' batches then lock the same rows in the same order, never deadlock.
+                for (day, route, reason), count in sorted(counts.items())
             ],
         )
 

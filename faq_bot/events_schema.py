@@ -101,6 +101,11 @@ def upgrade_schema(connection: Connection, target: int = SCHEMA_VERSION) -> int:
     return current
 
 
+def create_missing_tables(connection: Connection) -> None:
+    """Create any current table that is not there (dropped by hand while the schema note says it is)."""
+    metadata.create_all(connection, checkfirst=True)
+
+
 def sqlite_url(folder: str, name: str = "events.sqlite3") -> str:
     """The embedded default: a SQLite file in ``folder``, created on first use."""
     os.makedirs(folder, exist_ok=True)

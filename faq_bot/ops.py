@@ -64,13 +64,24 @@ class Operations:
         self.events_written = Counter("faq_bot_events_written", "Events written to the store.", registry=self.registry)
         self.events_dropped = Counter(
             "faq_bot_events_dropped",
-            "Events that could not be written (database down, queue full).",
+            "Events that could not be written, whatever the cause (the two below, a full queue).",
+            registry=self.registry,
+        )
+        self.events_rejected = Counter(
+            "faq_bot_events_rejected",
+            "Events the database refused for their data (each dropped alone, the rest of its batch written).",
+            registry=self.registry,
+        )
+        self.events_outage_dropped = Counter(
+            "faq_bot_events_outage_dropped",
+            "Events dropped in a database outage: the spill was full (EVENTS_SPILL_MAX), off or unwritable, "
+            "or the outage outlasted EVENTS_RETRY_SECONDS.",
             registry=self.registry,
         )
         self.reload_failures = Counter(
             "faq_bot_content_reload_failures", "Content reloads that failed.", registry=self.registry
         )
-        self._counted = {"written": 0, "dropped": 0, "reload_failures": 0}
+        self._counted = dict.fromkeys(("written", "dropped", "rejected", "outage_dropped", "reload_failures"), 0)
         self.app = app
         self.state = _StateCollector(app, store)
         self.registry.register(self.state)
@@ -84,11 +95,15 @@ class Operations:
         now = {
             "written": self.store.written,
             "dropped": self.store.dropped,
+            "rejected": self.store.rejected,
+            "outage_dropped": self.store.outage_dropped,
             "reload_failures": reloader.failures if reloader is not None else 0,
         }
         for name, counter in (
             ("written", self.events_written),
             ("dropped", self.events_dropped),
+            ("rejected", self.events_rejected),
+            ("outage_dropped", self.events_outage_dropped),
             ("reload_failures", self.reload_failures),
         ):
             if now[name] > self._counted[name]:
@@ -132,7 +147,14 @@ class _StateCollector(Collector):
             "1 while the last content check failed and the last good content is still served.",
             value=1 if failed else 0,
         )
-        yield GaugeMetricFamily("faq_bot_events_queued", "Events waiting to be written.", value=self.store.queued)
+        yield GaugeMetricFamily(
+            "faq_bot_events_queued", "Events in memory waiting to be written.", value=self.store.queued
+        )
+        yield GaugeMetricFamily(
+            "faq_bot_events_spilled",
+            "Events in the spill files waiting for the database to be written.",
+            value=self.store.spilled,
+        )
         yield GaugeMetricFamily(
             "faq_bot_events_retrying",
             "1 while the events database refuses writes and events wait to be retried.",
@@ -161,6 +183,8 @@ def _events_store(app: Flask) -> EventStore:
         purge_interval=float(app.config["EVENTS_PURGE_INTERVAL"]),
         queue_size=int(app.config["EVENTS_QUEUE_SIZE"]),
         retry_seconds=float(app.config["EVENTS_RETRY_SECONDS"]),
+        spill_dir=str(app.config["EVENTS_SPILL_DIR"] or "") or app.instance_path,
+        spill_max=int(app.config["EVENTS_SPILL_MAX"]),
     )
     return store
 

@@ -78,12 +78,28 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("EVENTS_RETENTION_DAYS", 90, "Stored events older than this many days are deleted."),
     Setting("EVENTS_PURGE_INTERVAL", 3600, "Seconds between automatic purges of old events (0: only `faq-bot purge`)."),
-    Setting("EVENTS_QUEUE_SIZE", 1000, "Events waiting to be written before new ones are dropped."),
+    Setting(
+        "EVENTS_QUEUE_SIZE",
+        1000,
+        "Events in memory waiting for the writer thread before new ones are dropped (in an outage they go to disk).",
+    ),
     Setting(
         "EVENTS_RETRY_SECONDS",
-        60.0,
-        "How long the writer retries a batch while the events database is "
-        "unreachable (new events wait in the queue); 0: drop at once.",
+        600.0,
+        "How long an events database outage may last with events kept in the spill file and written once it is "
+        "back; events arriving later are dropped and counted; 0: drop at once.",
+    ),
+    Setting(
+        "EVENTS_SPILL_DIR",
+        "",
+        "Folder of the spill files (one per worker, owner-only) that keep events while the events database is "
+        "away; empty: the instance folder.",
+    ),
+    Setting(
+        "EVENTS_SPILL_MAX",
+        200000,
+        "Most events kept in the spill files of one worker (about 250 bytes each); past it new events are dropped "
+        "and counted; 0: no spill.",
     ),
     Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below."),
     Setting("RATELIMIT_ASK", "30 per minute;500 per day", "Rate limit of POST /api/ask per client address."),

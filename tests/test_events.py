@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -283,9 +285,9 @@ def test_unwritable_database_drops_events_without_failing_replies(events_databas
     store.close()
 
 
-def test_only_an_unreachable_database_is_retried(events_database: str) -> None:
+def test_only_an_unreachable_database_is_retried(events_database: str, tmp_path: Any) -> None:
     """A batch the database refuses for its data is dropped at once; one it cannot take now is retried."""
-    store = EventStore(events_database, purge_interval=0, retry_seconds=60)
+    store = EventStore(events_database, purge_interval=0, retry_seconds=60, spill_dir=str(tmp_path / "spill"))
     try:
         refused: list[int] = []
 
@@ -323,53 +325,79 @@ def postgres_app(url: str, **settings: Any) -> Flask:
 QUESTIONS = [UNMATCHED, CLINICAL, EMERGENCY, "does cannabis help sleep?"]
 
 
-def test_postgres_going_away_and_coming_back_loses_nothing(events_database: str) -> None:
-    """PostgreSQL stopping mid-run and coming back: 0 failed replies, and every event written once it is back."""
+def wait_for(condition: Callable[[], object], what: str, seconds: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail, naming ``what``, after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up after {seconds:g} s waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_postgres_going_away_and_coming_back_loses_nothing(events_database: str, tmp_path: Any) -> None:
+    """PostgreSQL stopping mid-run and coming back: 0 failed replies, events kept on disk (not in a queue that
+    overflows) and every one written once it is back; /readyz shows them queued or spilled meanwhile."""
+    spill_dir = tmp_path / "spill"
     with postgres_schema() as (_, schema):
         proxy = TcpProxy((PG_HOST, PG_PORT))
         with postgres_schema(port=proxy.port) as (url, _):
-            app = postgres_app(url)  # EVENTS_RETRY_SECONDS: the default, 60
+            app = postgres_app(url, EVENTS_SPILL_DIR=str(spill_dir), EVENTS_QUEUE_SIZE=200)
             client = app.test_client()
             store = events_of(app)
             before = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 3]
             assert store.flush()
             assert (store.written, store.dropped) == (12, 0)
             proxy.cut()  # the database is gone: refused connections, open ones reset
-            during = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 10]
-            for _ in range(200):  # until the writer has met the outage (at most 20 s)
-                if client.get("/readyz").get_json()["events"]["retrying"]:
-                    break
-                time.sleep(0.1)
-            assert client.get("/readyz").get_json()["events"]["retrying"] is True
+            during = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 250]
+            wait_for(lambda: client.get("/readyz").get_json()["events"]["retrying"], "the writer to meet the outage")
             assert "faq_bot_events_retrying 1.0" in client.get("/metrics").get_data(as_text=True)
+            events = client.get("/readyz").get_json()["events"]
+            assert events["queued"] + events["spilled"] == 1000 and events["spilled"] > 0, events
+            [spill] = spill_dir.glob(f"events-spill-*-{os.getpid()}-*.jsonl")
+            assert stat.S_IMODE(spill.stat().st_mode) == 0o600
+            assert "485 777 3456" not in spill.read_text(encoding="ascii")  # kept redacted
             assert not store.flush(timeout=0.5)  # the events wait
             proxy.restore()
             assert store.flush(timeout=60)
-            assert before + during == [200] * 52
-            assert (store.written, store.dropped) == (52, 0)
+            assert before + during == [200] * 1012
+            assert (store.written, store.dropped) == (1012, 0)
             events = client.get("/readyz").get_json()["events"]
-            assert events["retrying"] is False and events["dropped"] == 0
+            assert events["retrying"] is False and events["spilled"] == events["queued"] == 0, events
+            assert list(spill_dir.iterdir()) == []  # replayed, then removed
+            assert sum(row["count"] for row in store.daily_replies()) == 1012
             store.close()
         del schema
 
 
-def test_postgres_away_longer_than_the_retry_window_drops_and_counts(events_database: str) -> None:
-    """An outage longer than EVENTS_RETRY_SECONDS: 0 failed replies, the lost events counted."""
+def test_postgres_away_past_the_spill_cap_drops_and_counts(
+    events_database: str, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past EVENTS_SPILL_MAX the loss is counted in /readyz and /metrics and logged once; the spilled are written."""
     with postgres_schema() as (_, schema):
         proxy = TcpProxy((PG_HOST, PG_PORT))
         with postgres_schema(port=proxy.port) as (url, _):
-            app = postgres_app(url, EVENTS_RETRY_SECONDS=0.5)
+            app = postgres_app(url, EVENTS_SPILL_DIR=str(tmp_path), EVENTS_SPILL_MAX=15)
             client = app.test_client()
             store = events_of(app)
             before = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 3]
             assert store.flush()
             proxy.cut()
             after = [client.post("/api/ask", json={"question": q}).status_code for q in QUESTIONS * 10]
-            assert store.flush(timeout=60)
+            wait_for(lambda: store.queued == 0 and store.spilled + store.dropped == 40, "the 40 events handled")
             assert before + after == [200] * 52
-            assert (store.written, store.dropped) == (12, 40)
             ready = client.get("/readyz")
-            assert ready.status_code == 200 and ready.get_json()["events"]["dropped"] == 40
+            assert ready.status_code == 200
+            assert {k: ready.get_json()["events"][k] for k in ("spilled", "outage_dropped", "dropped")} == {
+                "spilled": 15,
+                "outage_dropped": 25,
+                "dropped": 25,
+            }
+            metrics = client.get("/metrics").get_data(as_text=True)
+            assert "faq_bot_events_outage_dropped_total 25.0" in metrics and "faq_bot_events_spilled 15.0" in metrics
+            losses = [r for r in caplog.records if r.levelname == "WARNING" and "dropping events" in r.getMessage()]
+            assert len(losses) == 1 and "EVENTS_SPILL_MAX" in losses[0].getMessage()
+            proxy.restore()
+            assert store.flush(timeout=60)
+            assert (store.written, store.dropped, store.spilled) == (27, 25, 0)
             store.close()
         del schema
 
@@ -409,3 +437,133 @@ def test_sqlite_events_file_is_in_wal_mode(tmp_path: Any) -> None:
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     finally:
         store.close()
+
+
+ORDINARY = [f"what's the weather in Leeds on day {number}" for number in range(20)]  # unmatched: text is kept
+
+
+def test_nul_and_lone_surrogates_are_made_safe_before_they_are_queued(make_app: Any) -> None:
+    """20 ordinary questions and one each with NUL and a lone surrogate: all 22 stored, the bad characters as U+FFFD."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    bad = ["what's the weather in Leeds \x00 today", "what's the weather in Leeds \ud800 today"]
+    for question in [*ORDINARY[:10], *bad, *ORDINARY[10:]]:
+        assert ask(app, question)["route"] == "specialist"
+    store = events_of(app)
+    texts = {row["text"] for row in stored_rows(store)}
+    assert (store.written, store.dropped, store.rejected) == (22, 0, 0)
+    assert set(ORDINARY) <= texts and "what's the weather in Leeds \ufffd today" in texts
+
+
+def test_a_row_the_database_refuses_costs_only_itself(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch with one row the database cannot take (text not made safe): the other 20 written, the one counted."""
+    monkeypatch.setattr("faq_bot.events.safe_text", lambda text: text)  # let a lone surrogate reach the database
+    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.5)  # so the 21 events make one batch
+    app = make_app(RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    for question in [*ORDINARY[:10], "what's the weather in Leeds \ud800 today", *ORDINARY[10:]]:
+        assert client.post("/api/ask", json={"question": question}).status_code == 200
+    store = events_of(app)
+    assert {row["text"] for row in stored_rows(store)} == set(ORDINARY)
+    assert (store.written, store.dropped, store.rejected) == (20, 1, 1)
+    assert client.get("/readyz").get_json()["events"]["rejected"] == 1
+    assert "faq_bot_events_rejected_total 1.0" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_tables_dropped_under_a_running_store_are_created_again(database_url: str) -> None:
+    """The events tables dropped (a database recreated empty) under a running store: the next events are written."""
+    from faq_bot.events_schema import metadata
+
+    store = EventStore(database_url, purge_interval=0)
+    try:
+        store.record_reply(route="specialist", reason="unmatched", question="before the drop")
+        assert store.flush() and store.written == 1
+        with store.engine.begin() as connection:
+            metadata.drop_all(connection)
+        store.record_reply(route="specialist", reason="unmatched", question="after the drop")
+        assert store.flush()
+        store.record_feedback("sleep", True)
+        assert store.flush()
+        assert (store.written, store.dropped) == (3, 0)
+        assert [q.text for q in store.questions()] == ["after the drop"]
+        assert [(row.answer_id, row.votes) for row in store.feedback()] == [("sleep", 1)]
+    finally:
+        store.close()
+
+
+def unreachable(items: Any) -> None:
+    raise OperationalError("INSERT ...", {}, ConnectionRefusedError("connection refused"))
+
+
+def test_a_stopped_stores_spill_is_replayed_once_by_the_next(
+    events_database: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events spilled by a store that stopped in an outage are written by the next store, once; a live store's
+    spill is never taken by another, and a replay cut short by an outage resumes where it stopped."""
+    spill_dir = str(tmp_path / "spill")
+
+    def store() -> EventStore:
+        return EventStore(events_database, purge_interval=0, spill_dir=spill_dir)
+
+    first = store()
+    first.write = unreachable  # type: ignore[method-assign]
+    for number in range(30):
+        first.record_reply(route="specialist", reason="unmatched", question=f"question {number}")
+    wait_for(lambda: first.spilled == 30 and first.queued == 0, "30 events spilled")
+    first.close()  # the database is still away: the spill file stays for the next run
+    [leftover] = os.listdir(spill_dir)
+    assert f"-{os.getpid()}-" in leftover
+
+    live = store()  # in an outage of its own, holding its spill file
+    live.write = unreachable  # type: ignore[method-assign]
+    live.record_reply(route="specialist", reason="unmatched", question="live question")
+    wait_for(lambda: live.spilled == 31, "the live store to adopt the leftover and spill its own event")
+
+    other = store()
+    other.record_feedback("sleep", True)  # starts its writer, which finds the live store's file locked
+    assert other.flush(timeout=10) and other.written == 1
+
+    monkeypatch.setattr("faq_bot.events.MAX_BATCH", 10)  # replayed in batches of 10
+    real_write = EventStore.write.__get__(live)
+    batches: list[int] = []
+
+    def one_batch_then_away(items: Any) -> None:
+        batches.append(len(items))
+        if len(batches) > 1:
+            unreachable(items)
+        real_write(items)
+
+    live.write = one_batch_then_away  # type: ignore[method-assign]  # the database back, away again after a batch
+    wait_for(lambda: live.written == 10 and live.retrying, "the live store to replay one batch and meet the outage")
+    live.close()
+
+    last = store()
+    last.record_feedback("sleep", False)
+    assert last.flush(timeout=30)
+    assert last.written == 32 - 10 and last.dropped == 0  # 20 + 1 left by the live store, and its own
+    assert sorted(q.text for q in last.questions()) == sorted([f"question {n}" for n in range(30)] + ["live question"])
+    assert os.listdir(spill_dir) == []
+    other.close()
+    last.close()
+
+
+def test_queued_counts_what_the_writer_holds(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/readyz events.queued is every event not yet written or dropped, the batch in the writer's hands included."""
+    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)
+    app = make_app(EVENTS_QUEUE_SIZE=3)
+    store = events_of(app)
+    release = threading.Event()
+    real_write = store.write
+
+    def stuck_write(items: Any) -> None:
+        release.wait()
+        real_write(items)
+
+    store.write = stuck_write  # type: ignore[method-assign]
+    client = app.test_client()
+    for _ in range(10):
+        assert client.post("/api/ask", json={"question": UNMATCHED}).status_code == 200
+    queued = client.get("/readyz").get_json()["events"]["queued"]
+    assert queued == 10 - store.dropped and queued > 3  # more than the queue itself holds
+    release.set()
+    assert store.flush()
+    assert client.get("/readyz").get_json()["events"]["queued"] == 0

@@ -11,6 +11,7 @@ import os
 import select
 import shutil
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -428,14 +429,22 @@ def ask_many(base: str, questions: list[str]) -> list[int]:
         return list(pool.map(lambda q: request(f"{base}/api/ask", {"question": q})[0], questions))
 
 
+def spill_lines(folder: Path) -> int:
+    """Events waiting in the spill files in ``folder`` (what is replayed and not yet removed is counted too)."""
+    return sum(path.read_bytes().count(b"\n") for path in folder.glob("events-spill-*.jsonl"))
+
+
 def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path) -> None:
-    """PostgreSQL cut off under a live server and back: every reply a 200, every reply counted once it is back."""
+    """PostgreSQL cut off under a live server and back: every reply a 200; each worker spills to its own owner-only
+    file instead of a queue that overflows, and every event during the outage is a row once it is back."""
     from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 
     proxy = TcpProxy((PG_HOST, PG_PORT))
+    spill = tmp_path / "spill"
     with postgres_schema(port=proxy.port) as (url, _):
         direct = url.replace(f":{proxy.port}/", f":{PG_PORT}/")  # the same schema, not through the proxy
-        with live_server(tmp_path, Path(SERVICE), DATABASE_URL=url) as server:
+        settings = {"DATABASE_URL": url, "EVENTS_SPILL_DIR": str(spill), "EVENTS_QUEUE_SIZE": "50"}
+        with live_server(tmp_path, Path(SERVICE), **settings) as server:
             before = ask_many(server.base, QUESTIONS * 5)
             wait_until(lambda: reply_counts(direct) == len(before), "both workers' first batches to be written")
             proxy.cut()  # the database is gone: refused connections, open ones reset
@@ -447,9 +456,40 @@ def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path
                 return both_retrying()
 
             wait_until(asked_until_both_writers_retry, "both workers' writers to meet the outage")
+            during.extend(ask_many(server.base, QUESTIONS * 40))  # 320 more: far more than a queue of 50
+            wait_until(lambda: spill_lines(spill) == len(during), "every event of the outage in a spill file")
+            files = sorted(spill.glob("events-spill-*.jsonl"))
+            assert len({path.name.split("-")[3] for path in files}) == 2, files  # one per worker (its pid)
+            assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
             assert reply_counts(direct) == len(before)
             proxy.restore()
             total = len(before) + len(during)
             wait_until(lambda: reply_counts(direct) == total, "every reply counted", seconds=120)
+            wait_until(lambda: not list(spill.glob("events-spill-*")), "the replayed spill files removed")
             assert before + during == [200] * total
             assert "Traceback" not in server.output()
+
+
+def test_events_spilled_before_a_restart_are_written_after_it(tmp_path: Path) -> None:
+    """The server stopped while PostgreSQL is away leaves its events on disk; started again once the database is
+    back, it writes each of them once (the stopped workers' files are replayed by the new ones)."""
+    from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
+
+    proxy = TcpProxy((PG_HOST, PG_PORT))
+    spill = tmp_path / "spill"
+    with postgres_schema(port=proxy.port) as (url, _):
+        direct = url.replace(f":{proxy.port}/", f":{PG_PORT}/")
+        settings = {"DATABASE_URL": url, "EVENTS_SPILL_DIR": str(spill)}
+        proxy.cut()
+        with live_server(tmp_path, Path(SERVICE), **settings) as server:
+            during = ask_many(server.base, QUESTIONS * 10)
+            wait_until(lambda: spill_lines(spill) == len(during), "every event in a spill file")
+        assert spill_lines(spill) == len(during) and reply_counts(direct) == 0  # stopped: the files stay
+        proxy.restore()
+        with live_server(tmp_path, Path(SERVICE), **settings) as server:
+            after = ask_many(server.base, QUESTIONS * 2)  # starts the writers, which take over the files
+            total = len(during) + len(after)
+            wait_until(lambda: reply_counts(direct) == total, "the stopped server's events written", seconds=120)
+            wait_until(lambda: not list(spill.glob("events-spill-*")), "the replayed spill files removed")
+        assert reply_counts(direct) == total  # each once
+        assert during + after == [200] * total

@@ -87,10 +87,19 @@ def test_api_responses_are_never_cached(client: FlaskClient, method: str, path: 
 
 
 def test_readyz_reports_the_events_store(client: FlaskClient) -> None:
-    """/readyz adds the events counters (written, dropped, queued, retrying) next to the contract's fields."""
+    """/readyz adds the events counters (written, dropped, queued, spilled...) next to the contract's fields."""
     body = client.get("/readyz").get_json()
     assert body["status"] == "ready"
-    assert set(body["events"]) == {"backend", "written", "dropped", "queued", "retrying"}
+    assert set(body["events"]) == {
+        "backend",
+        "written",
+        "dropped",
+        "rejected",
+        "outage_dropped",
+        "queued",
+        "spilled",
+        "retrying",
+    }
 
 
 def test_readyz_fails_when_the_pages_files_are_missing(app: Flask, tmp_path: Any) -> None:

@@ -41,7 +41,8 @@ def require_token() -> tuple[Response, int] | None:
 
 def _days() -> int:
     raw = request.args.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    # isdigit() alone also passes "²" and other Unicode digits that int() refuses
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:
         raise QuestionError(400, "invalid-days", f"'days' must be a whole number from 1 to {MAX_DAYS}.")
     return int(raw)
 

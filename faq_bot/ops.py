@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from faq_bot.events import EventStore, sqlite_url
+from faq_bot.redaction import redact
 from faq_bot.state import ServiceState, state_of
 
 OPS = "faq_bot.ops"
@@ -253,6 +254,16 @@ def _limiter_log_handler() -> None:
         limiter_log.setLevel(logging.INFO)
 
 
+def _logged_path() -> str:
+    """The route rule ("/api/answers/<answer_id>"), never the path's own values; an unknown path redacted.
+
+    Never the query string either: /api/search?q= carries typed text.
+    """
+    if request.url_rule is not None:
+        return request.url_rule.rule
+    return redact(request.path)[:200]
+
+
 def install_operations(app: Flask, state: ServiceState) -> Operations:
     """Add the events store, rate limits, metrics and the request log, and trust the configured proxies."""
     trusted = int(app.config["TRUSTED_PROXIES"])
@@ -282,7 +293,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
         line: dict[str, Any] = {
             "event": "request",
             "method": request.method,
-            "path": request.path,  # never the query string: /api/search?q= carries typed text
+            "path": _logged_path(),
             "endpoint": endpoint,
             "status": response.status_code,
             "duration_ms": round(elapsed * 1000, 2),

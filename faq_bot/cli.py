@@ -60,7 +60,11 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on (setting PORT).")
 @click.option("--workers", type=int, default=None, help="Worker processes (setting WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Run the service with gunicorn, a production WSGI server."""
+    """Run the service with gunicorn, a production WSGI server.
+
+    gunicorn does not bound how long a client takes to send its request: anywhere but
+    your own machine, put it behind the reverse proxy in docs/deploy.md.
+    """
     config = _config()
     folder = str(config["ANSWERS_DIR"])
     # Refuse to start on content that fails the full check, with the reasons; after start,

@@ -137,7 +137,8 @@ def form_expired(error: CSRFError) -> tuple[str, int]:
 
 def _days() -> int:
     raw = request.args.get("days", "30")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:  # "²" is a digit to isdigit()
+    # isdigit() alone also passes "²" and other Unicode digits that int() refuses
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:
         raise QuestionError(400, "invalid-days", f"'days' must be a whole number from 1 to {MAX_DAYS}.")
     return int(raw)
 

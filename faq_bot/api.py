@@ -36,7 +36,10 @@ def _json_object() -> dict[str, Any]:
     # so a body that fills the limit was cut short rather than parsed as it came.
     if request.content_length is None and len(request.get_data(cache=True)) >= max_length:
         raise too_large
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # about 1,000 nested brackets fit in 2 KB; no field of the API nests
+        raise QuestionError(400, "malformed-json", "The request body is nested too deeply to read.") from None
     if data is None and request.get_data(cache=True).strip() not in (b"null",):
         raise QuestionError(400, "malformed-json", "The request body is not valid JSON.")
     if not isinstance(data, dict):

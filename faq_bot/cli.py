@@ -65,7 +65,11 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on (setting PORT).")
 @click.option("--workers", type=int, default=None, help="Worker processes (setting WORKERS).")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Run the service with gunicorn, a production WSGI server."""
+    """Run the service with gunicorn, a production WSGI server.
+
+    gunicorn does not bound how long a client takes to send its request: anywhere but
+    your own machine, put it behind the reverse proxy in docs/deploy.md.
+    """
     if METRICS_DIR_VARIABLE not in os.environ:
         # prometheus_client chooses multiprocess mode when it is imported, from this variable:
         # start again with it set, so /metrics adds up every worker. The folder is removed on exit.

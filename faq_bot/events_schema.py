@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import QueuePool
 
 SCHEMA_VERSION = 2
@@ -107,9 +107,29 @@ def create_missing_tables(connection: Connection) -> None:
 
 
 def sqlite_url(folder: str, name: str = "events.sqlite3") -> str:
-    """The embedded default: a SQLite file in ``folder``, created on first use."""
-    os.makedirs(folder, exist_ok=True)
+    """The embedded default: a SQLite file in ``folder``, created (owner-only) on first use."""
+    if not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, mode=0o700)
+            os.chmod(folder, 0o700)  # makedirs' mode is cut by the umask, never widened
+        except FileExistsError:  # another worker made it first
+            pass
     return f"sqlite:///{os.path.join(folder, name)}"
+
+
+def create_owner_only(path: str) -> None:
+    """Create the SQLite file ``path`` readable by this user only, if it is missing.
+
+    The events hold patients' questions. SQLite would create the file with the umask's
+    mode (0644 as a rule); made 0600 first, its -wal and -shm files follow its mode. An
+    existing file is left as it is; a missing folder is left for SQLite to report.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # exists already, or the folder is missing or not writable
+        return
+    os.fchmod(descriptor, 0o600)
+    os.close(descriptor)
 
 
 _POOLED_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -131,6 +151,9 @@ def make_engine(url: str, *, connect_timeout: int = 3) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            create_owner_only(database)
         # Connections are kept (a pool, not one per transaction): closing the last connection
         # to a WAL database checkpoints and deletes its log, which would cost a sync per batch.
         engine = create_engine(

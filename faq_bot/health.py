@@ -47,6 +47,7 @@ def readyz() -> tuple[Response, int]:
     }
     if state.events is not None:
         body["events"] = state.events.status()  # written / dropped / queued: a database outage shows here
+    body["rate_limits"] = operations_of(current_app).rate_limit_status()  # storage_down: Redis failed
     if state.reloader is not None:
         body["reload"] = state.reloader.status.as_dict()  # "failed": still serving the last good content
     return jsonify(body), 200

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,19 +29,60 @@ from prometheus_client.registry import Collector
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from faq_bot.events import EventStore, sqlite_url
+from faq_bot.redaction import redact
 from faq_bot.state import ServiceState, state_of
 
 OPS = "faq_bot.ops"
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # set: counters are shared by all worker processes
 request_log = logging.getLogger("faq_bot.requests")
+limiter_log = logging.getLogger("faq_bot.ratelimit")
+# Storage URIs of the redis client (limits passes storage options on to it).
+REDIS_SCHEMES = ("redis:", "rediss:", "redis+", "valkey:", "valkeys:", "valkey+")
+
+
+class WatchedLimiter(Limiter):
+    """A Limiter that logs, counts and shows when its shared storage fails and comes back.
+
+    Flask-Limiter (4.x) switches to in-memory counting by setting ``self._storage_dead``
+    and tells only its own logger, which has a NullHandler; this property sees every switch.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.storage_failures = 0
+        self._storage_down = False
+        self._storage_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def storage_down(self) -> bool:
+        """True while the shared storage failed and limits are counted in this process's memory."""
+        return self._storage_down
+
+    @property
+    def _storage_dead(self) -> bool:
+        return self._storage_down
+
+    @_storage_dead.setter
+    def _storage_dead(self, dead: bool) -> None:
+        with self._storage_lock:
+            if dead == self._storage_down:
+                return
+            self._storage_down = dead
+            if dead:
+                self.storage_failures += 1
+        if dead:
+            limiter_log.warning("rate-limit storage unreachable: counting limits in this process's memory")
+        else:
+            limiter_log.warning("rate-limit storage recovered: counting limits in shared storage again")
 
 
 class Operations:
     """Per-app operational objects: the events store, limiter and metrics."""
 
-    def __init__(self, app: Flask, store: EventStore, limiter: Limiter) -> None:
+    def __init__(self, app: Flask, store: EventStore, limiter: WatchedLimiter) -> None:
         self.store = store
         self.limiter = limiter
+        self.storage_scheme = str(app.config["RATELIMIT_STORAGE_URI"]).split(":", 1)[0]  # never the password
         self.registry = CollectorRegistry(auto_describe=True)
         self.replies = Counter(
             "faq_bot_replies", "Replies to /api/ask by route and reason.", ["route", "reason"], registry=self.registry
@@ -81,13 +123,20 @@ class Operations:
         self.reload_failures = Counter(
             "faq_bot_content_reload_failures", "Content reloads that failed.", registry=self.registry
         )
-        self._counted = dict.fromkeys(("written", "dropped", "rejected", "outage_dropped", "reload_failures"), 0)
+        self.ratelimit_storage_failures = Counter(
+            "faq_bot_ratelimit_storage_failures",
+            "Times the shared rate-limit storage failed and limits fell back to memory.",
+            registry=self.registry,
+        )
+        self._counted = dict.fromkeys(
+            ("written", "dropped", "rejected", "outage_dropped", "reload_failures", "ratelimit_failures"), 0
+        )
         self.app = app
-        self.state = _StateCollector(app, store)
+        self.state = _StateCollector(app, store, limiter)
         self.registry.register(self.state)
 
     def catch_up(self) -> None:
-        """Add what the events writer and the reloader counted since the last call to the shared counters.
+        """Add what the events writer, the reloader and the limiter counted since the last call to the counters.
 
         They count in their own threads; this runs after each request and before each scrape.
         """
@@ -98,6 +147,7 @@ class Operations:
             "rejected": self.store.rejected,
             "outage_dropped": self.store.outage_dropped,
             "reload_failures": reloader.failures if reloader is not None else 0,
+            "ratelimit_failures": self.limiter.storage_failures,
         }
         for name, counter in (
             ("written", self.events_written),
@@ -105,6 +155,7 @@ class Operations:
             ("rejected", self.events_rejected),
             ("outage_dropped", self.events_outage_dropped),
             ("reload_failures", self.reload_failures),
+            ("ratelimit_failures", self.ratelimit_storage_failures),
         ):
             if now[name] > self._counted[name]:
                 counter.inc(now[name] - self._counted[name])
@@ -120,13 +171,22 @@ class Operations:
         registry.register(self.state)
         return registry
 
+    def rate_limit_status(self) -> dict[str, Any]:
+        """Where limits are counted, for /readyz: ``storage_down`` while a shared storage fails."""
+        return {
+            "storage": self.storage_scheme,
+            "storage_down": self.limiter.storage_down,
+            "storage_failures": self.limiter.storage_failures,
+        }
+
 
 class _StateCollector(Collector):
     """Gauges read at scrape time from this worker: content version, reload status, the events queue."""
 
-    def __init__(self, app: Flask, store: EventStore) -> None:
+    def __init__(self, app: Flask, store: EventStore, limiter: WatchedLimiter) -> None:
         self.app = app
         self.store = store
+        self.limiter = limiter
 
     def collect(self) -> Iterator[Any]:
         state = state_of(self.app)
@@ -159,6 +219,11 @@ class _StateCollector(Collector):
             "faq_bot_events_retrying",
             "1 while the events database refuses writes and events wait to be retried.",
             value=1 if self.store.retrying else 0,
+        )
+        yield GaugeMetricFamily(
+            "faq_bot_ratelimit_storage_down",
+            "1 while the shared rate-limit storage (Redis) fails and limits are counted in memory.",
+            value=1 if self.limiter.storage_down else 0,
         )
 
 
@@ -194,11 +259,22 @@ def _limit_from_setting(app: Flask, setting: str) -> Callable[[], str]:
     return lambda: str(app.config[setting])
 
 
-def _limiter(app: Flask) -> Limiter:
-    limiter = Limiter(
+def _storage_options(app: Flask) -> dict[str, Any]:
+    """Bound every Redis call, so a hung Redis costs a request at most this long before the fallback."""
+    if not str(app.config["RATELIMIT_STORAGE_URI"]).startswith(REDIS_SCHEMES):
+        return {}
+    timeout = float(app.config["RATELIMIT_STORAGE_TIMEOUT"])
+    if timeout <= 0:  # 0: the redis client's own waits and retries (seconds when Redis hangs)
+        return {}
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+
+
+def _limiter(app: Flask) -> WatchedLimiter:
+    limiter = WatchedLimiter(
         _client_address,
         app=app,
         storage_uri=str(app.config["RATELIMIT_STORAGE_URI"]),
+        storage_options=_storage_options(app),
         key_prefix=str(app.config["RATELIMIT_KEY_PREFIX"]),
         headers_enabled=True,
         retry_after="delta-seconds",
@@ -208,7 +284,14 @@ def _limiter(app: Flask) -> Limiter:
     )
     if not limiter.enabled:  # a wrapped view still evaluates its limits, about 30 us a request, to no end
         return limiter
-    limits = {"api.ask": "RATELIMIT_ASK", "api.feedback": "RATELIMIT_FEEDBACK", "api.picked": "RATELIMIT_FEEDBACK"}
+    limits = {
+        "api.ask": "RATELIMIT_ASK",
+        "api.feedback": "RATELIMIT_FEEDBACK",
+        "api.picked": "RATELIMIT_FEEDBACK",
+        "api.search": "RATELIMIT_LOOKUP",
+        "pages.lookup": "RATELIMIT_LOOKUP",
+        "pages.lookup_route": "RATELIMIT_LOOKUP",
+    }
     for endpoint, setting in limits.items():
         if endpoint in app.view_functions:
             limit = limiter.limit(_limit_from_setting(app, setting))
@@ -225,6 +308,27 @@ def _json_log_handler() -> None:
         request_log.propagate = False
 
 
+def _limiter_log_handler() -> None:
+    """The rate-limit storage log: to stderr at INFO unless logging is configured elsewhere."""
+    if not limiter_log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s] [%(process)d] [faq-bot rate-limit] %(levelname)s %(message)s")
+        )
+        limiter_log.addHandler(handler)
+        limiter_log.setLevel(logging.INFO)
+
+
+def _logged_path() -> str:
+    """The route rule ("/api/answers/<answer_id>"), never the path's own values; an unknown path redacted.
+
+    Never the query string either: /api/search?q= carries typed text.
+    """
+    if request.url_rule is not None:
+        return request.url_rule.rule
+    return redact(request.path)[:200]
+
+
 def install_operations(app: Flask, state: ServiceState) -> Operations:
     """Add the events store, rate limits, metrics and the request log, and trust the configured proxies."""
     trusted = int(app.config["TRUSTED_PROXIES"])
@@ -236,6 +340,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
     app.extensions[OPS] = ops
     state.events = store
     _json_log_handler()
+    _limiter_log_handler()
 
     @app.before_request
     def start_timer() -> None:
@@ -254,7 +359,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
         line: dict[str, Any] = {
             "event": "request",
             "method": request.method,
-            "path": request.path,  # never the query string: /api/search?q= carries typed text
+            "path": _logged_path(),
             "endpoint": endpoint,
             "status": response.status_code,
             "duration_ms": round(elapsed * 1000, 2),

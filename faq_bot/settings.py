@@ -59,6 +59,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", 16384, "Largest request body in bytes; larger ones get 413."),
     Setting("SEARCH_LIMIT", 10, "Default number of results from /api/search (at most 50)."),
     Setting("ALLOWED_ORIGINS", "", "Other origins allowed to call the API, comma-separated; empty: same origin only."),
+    Setting(
+        "ALLOWED_HOSTS",
+        "localhost, 127.0.0.1, [::1]",
+        "Host names the service answers to, comma-separated ('.example.org' also allows its subdomains, "
+        "'*' any); other Host headers get 400, except on /healthz and /readyz.",
+    ),
     Setting("FRAME_ANCESTORS", "'self'", "CSP frame-ancestors of the HTML pages ('none' forbids framing)."),
     Setting("HOST", "127.0.0.1", "Address `faq-bot serve` listens on."),
     Setting("PORT", 8000, "Port `faq-bot serve` listens on."),
@@ -107,11 +113,23 @@ SETTINGS: tuple[Setting, ...] = (
         "RATELIMIT_FEEDBACK", "30 per minute", "Rate limit of POST /api/feedback and /api/picked per client address."
     ),
     Setting(
+        "RATELIMIT_LOOKUP",
+        "300 per minute",
+        "Rate limit of each of GET /api/search, /lookup and /lookup/route per client address "
+        "(a receptionist's typing asks twice per pause; a clinic's desks may share one address).",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URI",
         "memory://",
         "Where rate-limit counters live; redis://host:6379/0 to share them between instances.",
     ),
     Setting("RATELIMIT_KEY_PREFIX", "faq-bot", "Prefix of rate-limit keys in shared storage."),
+    Setting(
+        "RATELIMIT_STORAGE_TIMEOUT",
+        0.1,
+        "Seconds to wait for Redis (to connect, and for each reply) before counting limits in memory "
+        "instead; 0: the redis client's own waits (seconds when Redis hangs).",
+    ),
     Setting(
         "ADMIN_TOKEN",
         "",

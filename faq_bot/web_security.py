@@ -1,12 +1,15 @@
-"""Browser-facing policy: CORS for the JSON API and security headers for the HTML pages.
+"""Browser-facing policy: the Host allow-list, CORS for the JSON API and security headers for the HTML pages.
 
-The API answers pages on its own origin, plus the origins listed in ``ALLOWED_ORIGINS``;
-a request from any other origin gets a 403 JSON error, so a foreign page cannot use the
-service even with a request the browser sends without a preflight.
+A request whose Host header is not in ``ALLOWED_HOSTS`` gets a 400 JSON error, which shuts
+out DNS rebinding (a foreign page whose own name resolves to this server). The API answers
+pages on its own origin, plus the origins listed in ``ALLOWED_ORIGINS``; a request from
+any other origin gets a 403 JSON error, so a foreign page cannot use the service even
+with a request the browser sends without a preflight.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -18,6 +21,37 @@ API_PREFIX = "/api/"
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_HEADERS = "Content-Type"
 PREFLIGHT_MAX_AGE = "600"
+
+
+# Probes from an orchestrator name the server by its address; these reveal nothing personal.
+HOST_CHECK_EXEMPT = ("/healthz", "/readyz")
+# A Host header: a name or IPv4 address, or an IPv6 address in brackets, then an optional port.
+_HOST_HEADER = re.compile(r"(?P<name>[^\s\[\]:/]+|\[[0-9a-f:.]+\])(?::\d{1,5})?")
+
+
+def allowed_hosts(setting: str | Iterable[str] | None) -> frozenset[str]:
+    """The ``ALLOWED_HOSTS`` setting as a set of lower-case names ('.name' for a domain and its subdomains)."""
+    if not setting:
+        return frozenset()
+    items = setting.replace(",", " ").split() if isinstance(setting, str) else setting
+    return frozenset(item.strip().lower() for item in items if item.strip())
+
+
+def is_allowed_host(host: str, allowed: frozenset[str]) -> bool:
+    """True when the Host header ``host`` (port ignored) is in ``allowed``.
+
+    Not Flask's ``TRUSTED_HOSTS``: Werkzeug 3.1 cuts each entry at its first colon, so
+    ``[::1]`` could never be allowed.
+    """
+    if "*" in allowed:
+        return True
+    match = _HOST_HEADER.fullmatch(host.lower())
+    if match is None:
+        return False
+    name = match.group("name").rstrip(".")
+    return name in allowed or any(
+        entry.startswith(".") and (name == entry[1:] or name.endswith(entry)) for entry in allowed
+    )
 
 
 def allowed_origins(setting: str | Iterable[str] | None) -> frozenset[str]:
@@ -65,6 +99,16 @@ def install(app: Flask) -> None:
         if origin.rstrip("/").lower() in allowed_origins(current_app.config["ALLOWED_ORIGINS"]):
             return None
         return origin
+
+    hosts = allowed_hosts(app.config["ALLOWED_HOSTS"])
+
+    @app.before_request
+    def refuse_unknown_hosts() -> tuple[Response, int] | None:
+        if request.path in HOST_CHECK_EXEMPT or is_allowed_host(request.host, hosts):
+            return None
+        return error_response(
+            400, "host-not-allowed", "This service does not answer to that host name (see ALLOWED_HOSTS)."
+        )
 
     @app.before_request
     def refuse_foreign_origins() -> tuple[Response, int] | None:

@@ -120,7 +120,7 @@ def test_picked_suggestion_is_recorded(make_app: Any) -> None:
     assert client.post("/api/picked", json={"question": "none fit", "answer_id": None}).status_code == 204
     rows = sorted(stored_rows(events_of(app)), key=lambda row: row["id"])
     assert [(row["kind"], row["answer_id"], row["text"]) for row in rows] == [
-        ("picked", "sleep", "does it help me sleep, I'm Sam, [PHONE]"),
+        ("picked", "sleep", "does it help me sleep, I'm [NAME], [PHONE]"),
         ("picked", None, "none fit"),
     ]
 

@@ -160,6 +160,30 @@ REAL_REQUESTS = [
 ]
 
 
+NESTED = [
+    "[" * 1000 + "]" * 1000,
+    '{"question":' * 1000 + '"x"' + "}" * 1000,
+    '{"question": ' + "[" * 999 + "]" * 999 + "}",
+]
+
+
+@pytest.mark.parametrize("url", ["/api/ask", "/api/feedback", "/api/picked"])
+@pytest.mark.parametrize("body", NESTED, ids=["list", "object", "in-question"])
+def test_deeply_nested_bodies_get_documented_400s(client: FlaskClient, url: str, body: str) -> None:
+    """JSON nested about 1,000 deep (once a RecursionError 500) gets a documented 400."""
+    response = client.post(url, data=body, content_type="application/json")
+    assert response.status_code == 400
+    validate_response(response, url, "POST")
+
+
+@pytest.mark.parametrize("limit", ["²", "1²", "٣٠", "Ⅻ", "-1", "0"])
+def test_unicode_digits_in_numbers_get_documented_responses(client: FlaskClient, limit: str) -> None:
+    """Unicode digits in ?limit= never crash the search: a documented 200 or 400."""
+    response = client.get("/api/search", query_string={"q": "pain", "limit": limit})
+    assert response.status_code in (200, 400)
+    validate_response(response, "/api/search", "GET")
+
+
 @pytest.mark.parametrize(("method", "url", "body"), REAL_REQUESTS)
 def test_real_responses_match_the_description(client: FlaskClient, method: str, url: str, body: Any) -> None:
     """Answers, suggestions, routes and errors the app really sends all match the documented schemas."""

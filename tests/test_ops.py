@@ -71,6 +71,19 @@ def test_one_json_log_line_per_request_without_the_question(client: FlaskClient,
         assert secret not in joined
 
 
+def test_request_log_never_writes_path_values(client: FlaskClient, request_lines: list[str]) -> None:
+    """A path parameter is logged as its route rule; an unknown path is logged redacted."""
+    client.get("/api/answers/485 777 3456")
+    client.get("/api/answers/Jo-Bloggs-07700900123")
+    client.get("/no-such-page/07700 900123")
+    lines = [json.loads(line) for line in request_lines]
+    assert [line["path"] for line in lines] == ["/api/answers/<answer_id>"] * 2 + ["/no-such-page/[PHONE]"]
+    assert [line["status"] for line in lines] == [404, 404, 404]
+    joined = "\n".join(request_lines)
+    for secret in ("485 777", "Bloggs", "07700"):
+        assert secret not in joined
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -87,7 +100,7 @@ def test_api_responses_are_never_cached(client: FlaskClient, method: str, path: 
 
 
 def test_readyz_reports_the_events_store(client: FlaskClient) -> None:
-    """/readyz adds the events counters (written, dropped, queued, spilled...) next to the contract's fields."""
+    """/readyz adds the events counters and where rate limits are counted next to the contract's fields."""
     body = client.get("/readyz").get_json()
     assert body["status"] == "ready"
     assert set(body["events"]) == {
@@ -100,6 +113,7 @@ def test_readyz_reports_the_events_store(client: FlaskClient) -> None:
         "spilled",
         "retrying",
     }
+    assert body["rate_limits"] == {"storage": "memory", "storage_down": False, "storage_failures": 0}
 
 
 def test_readyz_fails_when_the_pages_files_are_missing(app: Flask, tmp_path: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -193,3 +194,58 @@ def test_hundred_kilobyte_questions() -> None:
     for text in HUNDRED_KB:
         for check in (check_clean, check_normalise, check_safety, check_rank, check_service):
             check(text)
+
+
+@lru_cache(maxsize=1)
+def _service_client() -> Any:
+    """One app on the small test content (limits off, admin on), for the HTTP properties below."""
+    import tempfile
+
+    from faq_bot import create_app
+    from tests.conftest import SERVICE
+
+    folder = tempfile.mkdtemp(prefix="faq-bot-properties-")
+    app = create_app(
+        {
+            "TESTING": True,
+            "ANSWERS_DIR": SERVICE,
+            "RATELIMIT_ENABLED": False,
+            "ADMIN_TOKEN": "properties-token",
+            "DATABASE_URL": f"sqlite:///{folder}/events.sqlite3",
+        }
+    )
+    return app.test_client()
+
+
+NESTING = st.tuples(
+    st.sampled_from(["[", '{"question":', '{"a":', '{"answer_id":', "[{"]),
+    st.integers(1, 3000),
+    st.sampled_from(["", "1", '"x"', "null"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(NESTING, st.sampled_from(["/api/ask", "/api/feedback", "/api/picked"]))
+def test_nested_json_of_any_depth_gets_a_json_4xx(nesting: tuple[str, int, str], path: str) -> None:
+    """JSON nested to any depth (up to the body limit) is answered with a JSON 4xx, never a 5xx."""
+    opener, depth, inner = nesting
+    closer = "".join({"[": "]", "{": "}"}[char] for char in reversed(opener) if char in "[{")
+    body = opener * depth + inner + closer * depth
+    response = _service_client().post(path, data=body, content_type="application/json")
+    assert 400 <= response.status_code < 500 and response.is_json, (response.status_code, body[:60])
+
+
+UNICODE_NUMBERS = st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=4)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(UNICODE_NUMBERS)
+def test_unicode_digits_never_reach_int(days: str) -> None:
+    """Admin ?days= made of Unicode digits ("²", "٣", "Ⅻ") is a JSON 400 invalid-days, never a 5xx."""
+    response = _service_client().get(
+        "/admin/api/stats", query_string={"days": days}, headers={"Authorization": "Bearer properties-token"}
+    )
+    if days.isascii():
+        assert response.status_code in (200, 400)
+    else:
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid-days"

@@ -16,6 +16,11 @@ from tests.conftest import DATA
 
 with open(os.path.join(DATA, "pii_corpus.yaml"), encoding="utf-8") as handle:
     CORPUS = yaml.safe_load(handle)["cases"]
+# Issue 14's two tables: personal data in the forms once stored verbatim, and ordinary questions.
+with open(os.path.join(DATA, "redaction_personal.yaml"), encoding="utf-8") as handle:
+    PERSONAL = yaml.safe_load(handle)["cases"]
+with open(os.path.join(DATA, "redaction_ordinary.yaml"), encoding="utf-8") as handle:
+    ORDINARY = yaml.safe_load(handle)["questions"]
 
 CLINICAL = [
     "Can medical cannabis help with MS pain and muscle spasms?",
@@ -38,9 +43,9 @@ CLINICAL = [
 
 
 def test_corpus_is_large_and_covers_every_kind() -> None:
-    """The corpus has at least 60 messages and uses every placeholder."""
+    """The corpus has at least 60 messages and, with the personal-data table, uses every placeholder."""
     assert len(CORPUS) >= 60
-    used = {placeholder for case in CORPUS for placeholder in case["placeholders"]}
+    used = {placeholder for case in CORPUS + PERSONAL for placeholder in case["placeholders"]}
     assert used >= set(PLACEHOLDERS) - {"[NUMBER]"}
 
 
@@ -63,6 +68,51 @@ def test_corpus_leaks_nothing_in_total() -> None:
         if personal.lower() in redact(case["text"]).lower()
     ]
     assert leaks == []
+
+
+def test_personal_table_leaks_nothing() -> None:
+    """Over 100 made-up messages with names, streets, outward postcodes and hospital numbers: 0 leaks."""
+    assert len(PERSONAL) >= 100
+    leaks = [
+        (case["text"], personal)
+        for case in PERSONAL
+        for personal in case["personal"]
+        if personal.lower() in redact(case["text"]).lower()
+    ]
+    missing = [
+        (case["text"], placeholder)
+        for case in PERSONAL
+        for placeholder in case["placeholders"]
+        if placeholder not in redact(case["text"])
+    ]
+    assert (leaks, missing) == ([], [])
+
+
+def test_ordinary_table_is_left_unchanged() -> None:
+    """Over 100 ordinary patient questions (drug names, MS, THC, NHS 111, my GP): 0 over-redactions."""
+    assert len(ORDINARY) >= 100
+    assert [(text, redact(text)) for text in ORDINARY if redact(text) != text] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I'm Sarah Jenkins, can it help?", "I'm [NAME], can it help?"),
+        ("i'm tom hughes and I have MS", "i'm [NAME] and I have MS"),
+        ("Gareth Doyle here, does THC affect driving?", "[NAME] here, does THC affect driving?"),
+        ("is it legal? thanks, Priya", "is it legal? thanks, [NAME]"),
+        ("my husband Pete has MS", "my husband [NAME] has MS"),
+        ("Nicola: can I use a vaporiser?", "[NAME]: can I use a vaporiser?"),
+        ("I live at 10 baker st", "I live at [ADDRESS]"),
+        ("we live on Acacia Avenue", "we live on [ADDRESS]"),
+        ("I'm in LS6, which clinic?", "I'm in [POSTCODE], which clinic?"),
+        ("hospital number RX1234567", "hospital number [HOSPITAL_NUMBER]"),
+        ("low in B12 and D3, do CB1 receptors matter?", "low in B12 and D3, do CB1 receptors matter?"),
+    ],
+)
+def test_names_streets_postcodes_and_hospital_numbers(text: str, expected: str) -> None:
+    """The forms issue 14 found stored verbatim get their placeholders; vitamins and receptors stay."""
+    assert redact(text) == expected
 
 
 @pytest.mark.parametrize("text", CLINICAL)
@@ -91,7 +141,7 @@ def test_typed_placeholders(text: str, expected: str) -> None:
 
 def test_redaction_is_idempotent() -> None:
     """Redacting twice changes nothing more: placeholders are never redacted again."""
-    for case in CORPUS:
+    for case in CORPUS + PERSONAL:
         once = redact(case["text"])
         assert redact(once) == once
 

@@ -50,9 +50,10 @@ def patient_questions() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def events_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test gets its own events database (SQLite), never the repository's instance folder."""
+    """Each test gets its own events database (SQLite) and spill folder, never the repository's instance folder."""
     url = f"sqlite:///{tmp_path}/events.sqlite3"
     monkeypatch.setenv("FAQ_BOT_DATABASE_URL", url)
+    monkeypatch.setenv("FAQ_BOT_EVENTS_SPILL_DIR", str(tmp_path / "spill"))
     return url
 
 

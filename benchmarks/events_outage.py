@@ -6,7 +6,7 @@ Usage:
 
 Starts ``faq-bot serve`` (gunicorn, the deployment's workers and threads, rate limit off)
 on 127.0.0.1 with its events in a fresh schema of the machine's PostgreSQL, reached
-through a loopback TCP proxy (``tests/services.py``'s ``TcpProxy``), and drives
+through a loopback TCP proxy (``benchmarks/services.py``'s ``TcpProxy``), and drives
 ``POST /api/ask`` with ``wrk`` (as ``benchmarks/http_load.py`` does: closed loop, C
 keep-alive connections, so the rate is the highest the server sustains here). After
 ``--before`` seconds the proxy is cut (refused connections, open ones reset: the
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.http_load import ask_script, questions_from_cases, run_wrk  # noqa: E402
 from benchmarks.measure import CHECKOUT_FAQ_BOT, checkout_of, machine, running_server  # noqa: E402
-from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema  # noqa: E402
+from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema  # noqa: E402
 
 
 def reply_count(url: str) -> int:

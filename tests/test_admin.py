@@ -17,10 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from benchmarks.services import postgres_schema
 from faq_bot.cli import main
 from faq_bot.ops import events_of
 from tests.conftest import ANSWERS, app_builder, assert_error
-from tests.services import postgres_schema
 
 TOKEN = "s3cret-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -107,3 +107,15 @@ def test_every_test_says_what_it_shows() -> None:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and not ast.get_docstring(node)
         ]
     assert silent == []
+
+
+def test_benchmarks_never_import_the_tests() -> None:
+    """Benchmarks share support code with the tests through benchmarks/ (measure, services), never the reverse."""
+    offenders = []
+    for path in sorted(Path(REPO, "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            found = [name for name in names if name.split(".")[0] == "tests"]
+            offenders += [f"benchmarks/{path.name}:{node.lineno} {name}" for name in found]
+    assert offenders == []

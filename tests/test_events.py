@@ -15,11 +15,11 @@ from flask import Flask
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError
 
+from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 from faq_bot import create_app
 from faq_bot.events import SCHEMA_VERSION, EventStore, events_table, schema_table, upgrade_schema
 from faq_bot.ops import events_of
 from tests.conftest import SERVICE, app_builder, assert_error
-from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 
 UNMATCHED = "what's the weather in Leeds tomorrow? my name is Jo Bloggs, 07700 900123"
 CLINICAL = "can I stop my pregabalin if I start cannabis? NHS number 485 777 3456"

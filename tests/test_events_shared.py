@@ -7,11 +7,11 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.services import postgres_schema, redis_url
 from faq_bot import create_app
 from faq_bot.cli import main
 from faq_bot.ops import events_of
 from tests.conftest import SERVICE
-from tests.services import postgres_schema, redis_url
 
 AUTH = {"Authorization": "Bearer shared-token"}
 QUESTIONS = [

@@ -437,7 +437,7 @@ def spill_lines(folder: Path) -> int:
 def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path) -> None:
     """PostgreSQL cut off under a live server and back: every reply a 200; each worker spills to its own owner-only
     file instead of a queue that overflows, and every event during the outage is a row once it is back."""
-    from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
+    from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 
     proxy = TcpProxy((PG_HOST, PG_PORT))
     spill = tmp_path / "spill"
@@ -473,7 +473,7 @@ def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path
 def test_events_spilled_before_a_restart_are_written_after_it(tmp_path: Path) -> None:
     """The server stopped while PostgreSQL is away leaves its events on disk; started again once the database is
     back, it writes each of them once (the stopped workers' files are replayed by the new ones)."""
-    from tests.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
+    from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
 
     proxy = TcpProxy((PG_HOST, PG_PORT))
     spill = tmp_path / "spill"

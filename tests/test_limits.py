@@ -17,10 +17,10 @@ import pytest
 import redis
 from flask import Flask
 
+from benchmarks.services import redis_url
 from faq_bot import create_app
 from faq_bot.ops import events_of, limiter_log, operations_of
 from tests.conftest import SERVICE, assert_error
-from tests.services import redis_url
 
 
 @pytest.fixture

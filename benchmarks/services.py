@@ -1,4 +1,4 @@
-"""The machine's real PostgreSQL and Redis for the tests, and a TCP proxy to cut them off.
+"""The machine's real PostgreSQL and Redis for tests and benchmarks, and a TCP proxy to cut them off.
 
 ``.ci/run`` starts both services; in CI (``CI`` set) a missing service fails the tests,
 elsewhere the tests that need it are skipped with the command to start it.

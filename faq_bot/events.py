@@ -77,6 +77,7 @@ log = logging.getLogger("faq_bot.events")
 STORED_ROUTES = frozenset({"specialist", "clarify"})  # the only replies whose (redacted) text is kept
 BATCH_WINDOW_SECONDS = 0.05  # how long the writer gathers events before one transaction
 MAX_BATCH = 500  # events in one transaction at most
+FULL_QUEUE_WARNING_SECONDS = 60.0  # one log line a minute at most while the queue overflows
 FIRST_RETRY_SECONDS = 0.25  # wait before retrying a batch the database refused; doubled each time
 MAX_RETRY_WAIT_SECONDS = 5.0
 
@@ -207,6 +208,7 @@ class EventStore(EventReports):
         self.outage_dropped = 0  # of those, lost in an outage: no spill, spill full, or outage too long
         self.purged = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=int(queue_size))
+        self._full_warned_at = -FULL_QUEUE_WARNING_SECONDS
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -263,6 +265,13 @@ class EventStore(EventReports):
             self._queue.put_nowait(item)
         except Exception:  # queue full, or no thread could be started
             self._drop(1)
+            now = time.monotonic()
+            if now - self._full_warned_at > FULL_QUEUE_WARNING_SECONDS:
+                self._full_warned_at = now
+                log.warning(
+                    "events queue full (EVENTS_QUEUE_SIZE %d): dropping events (see events.dropped)",
+                    self._queue.maxsize,
+                )
 
     def _drop(self, count: int) -> None:
         with self._count_lock:
@@ -342,9 +351,13 @@ class EventStore(EventReports):
         # carries many events instead of one commit per event. Sleeping, then taking what
         # is queued, wakes this thread once per batch rather than once per event.
         batch = [first]
-        if first is not _STOP and not self._spills and self.failing_since is None:
+        spilling = bool(self._spills) or self.failing_since is not None
+        if first is not _STOP and not spilling:
             time.sleep(BATCH_WINDOW_SECONDS)
-        while len(batch) < MAX_BATCH and first is not _STOP:
+        # Spilling (an outage, or its replay): move everything queued to disk each time round, so
+        # the queue stays empty while replay batches are written, however slowly.
+        limit = self._queue.maxsize if spilling else MAX_BATCH
+        while len(batch) < limit and first is not _STOP:
             try:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:

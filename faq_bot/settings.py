@@ -86,7 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EVENTS_PURGE_INTERVAL", 3600, "Seconds between automatic purges of old events (0: only `faq-bot purge`)."),
     Setting(
         "EVENTS_QUEUE_SIZE",
-        1000,
+        10000,
         "Events in memory waiting for the writer thread before new ones are dropped (in an outage they go to disk).",
     ),
     Setting(

@@ -240,8 +240,10 @@ def test_purge_runs_automatically(database_url: str) -> None:
         store.close()
 
 
-def test_answers_do_not_wait_for_the_database(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """While the writer is stuck, /api/ask still answers; a full queue drops events, counted."""
+def test_answers_do_not_wait_for_the_database(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the writer is stuck, /api/ask still answers; a full queue drops events, counted and logged once."""
     monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)  # so the stuck batch holds one event
     app = make_app(EVENTS_QUEUE_SIZE=3)
     store = events_of(app)
@@ -259,6 +261,9 @@ def test_answers_do_not_wait_for_the_database(make_app: Any, monkeypatch: pytest
     assert store.flush()
     # the stuck batch holds at most 1 + 3 events and the queue 3 more: at least 3 of 10 are dropped
     assert store.written + store.dropped == 10 and store.dropped >= 3
+    assert [record.getMessage() for record in caplog.records if "queue full" in record.getMessage()] == [
+        "events queue full (EVENTS_QUEUE_SIZE 3): dropping events (see events.dropped)"
+    ]
 
 
 def test_unwritable_database_drops_events_without_failing_replies(events_database: str) -> None:

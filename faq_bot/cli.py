@@ -79,6 +79,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     metrics_dir = os.environ[METRICS_DIR_VARIABLE]
     for stale in glob.glob(os.path.join(metrics_dir, "*.db")):  # counts of an earlier run are not this run's
         os.remove(stale)
+    master = os.getpid()
+    try:
+        _run_gunicorn(host, port, workers)
+    finally:  # however serve ends (refused content, a port in use, a signal), but not in a forked worker
+        if os.getpid() == master:
+            _remove_own_metrics_dir()
+
+
+def _run_gunicorn(host: str | None, port: int | None, workers: int | None) -> None:
     config = _config()
     folder = str(config["ANSWERS_DIR"])
     # Refuse to start on content that fails the full check, with the reasons; after start,
@@ -99,7 +108,6 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         "timeout": 30,
         "graceful_timeout": 10,
         "child_exit": _forget_worker,
-        "on_exit": _remove_own_metrics_dir,
     }
 
     class FaqBotServer(BaseApplication):  # type: ignore[misc]
@@ -121,8 +129,8 @@ def _forget_worker(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
-def _remove_own_metrics_dir(server: Any) -> None:
-    """gunicorn's on_exit hook: remove the metrics folder serve created; an operator's own is left."""
+def _remove_own_metrics_dir() -> None:
+    """Remove the metrics folder serve created; an operator's own is left."""
     if os.environ.get(OWN_METRICS_DIR) == os.environ.get(METRICS_DIR_VARIABLE):
         shutil.rmtree(os.environ[METRICS_DIR_VARIABLE], ignore_errors=True)
 

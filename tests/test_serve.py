@@ -33,17 +33,21 @@ def test_serve_answers_over_http_with_gunicorn(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_broken_content_with_file_and_line(tmp_path: Path) -> None:
-    """Broken content stops the service from starting, naming the file and line."""
+    """Broken content stops the service from starting, naming the file and line, and leaves no metrics folder."""
+    scratch = tmp_path / "tmp"  # where serve makes its metrics folder (tempfile honours TMPDIR)
+    scratch.mkdir()
     folder = tmp_path / "answers"
     shutil.copytree(ANSWERS, folder)
     sleep_file = folder / "medical-cannabis.yaml"
     sleep_file.write_text(sleep_file.read_text(encoding="utf-8").replace("  - id: sleep", "  - id: Sleep!", 1))
-    env = dict(os.environ, FAQ_BOT_ANSWERS_DIR=str(folder))
+    env = {name: value for name, value in os.environ.items() if name != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(FAQ_BOT_ANSWERS_DIR=str(folder), TMPDIR=str(scratch))
     result = subprocess.run(
         [FAQ_BOT, "serve", "--port", "0"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
     assert "medical-cannabis.yaml:" in result.stderr and "'Sleep!'" in result.stderr
+    assert list(scratch.iterdir()) == []
 
 
 def scrape(base: str) -> dict[str, float]:

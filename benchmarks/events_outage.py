@@ -41,20 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.http_load import ask_script, questions_from_cases, run_wrk  # noqa: E402
 from benchmarks.measure import CHECKOUT_FAQ_BOT, checkout_of, machine, running_server  # noqa: E402
-from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema  # noqa: E402
-
-
-def reply_count(url: str) -> int:
-    from sqlalchemy import create_engine, inspect, text
-
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        with engine.connect() as connection:
-            if not inspect(connection).has_table("faq_bot_reply_counts"):
-                return 0
-            return int(connection.execute(text("SELECT COALESCE(SUM(count), 0) FROM faq_bot_reply_counts")).scalar())
-    finally:
-        engine.dispose()
+from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, counted_replies, postgres_schema  # noqa: E402
 
 
 def workers_events(base: str, workers: int, seconds: float = 300.0) -> dict[int, dict[str, Any]]:
@@ -106,7 +93,7 @@ def run(args: argparse.Namespace, program: tuple[str, ...], work: Path) -> dict[
             cutter.join()
             events = workers_events(server.base, args.workers)
             log = server.output()
-        written_rows = reply_count(direct)  # before the schema is dropped
+        written_rows = counted_replies(direct)  # before the schema is dropped
     sent = load["_requests"] - load["_error_kinds"].get("status", 0)
     recorded = sum(e["written"] + e["dropped"] for e in events.values())
     return {

@@ -137,3 +137,17 @@ class TcpProxy:
                     sock.close()
                 except OSError:
                     pass
+
+
+def counted_replies(url: str) -> int:
+    """Replies counted in the events database at ``url`` (0 before the first batch has created the tables)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("faq_bot_reply_counts"):
+                return 0
+            return int(connection.execute(text("SELECT COALESCE(SUM(count), 0) FROM faq_bot_reply_counts")).scalar())
+    finally:
+        engine.dispose()

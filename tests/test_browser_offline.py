@@ -12,13 +12,14 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests import test_browser as shared
 from tests.conftest import SERVICE
 from tests.test_browser import LiveServer, ask, open_widget, service_app
 
 browser = shared.browser  # the same Chromium launch as tests/test_browser.py (a module-scoped fixture)
+context = shared.context  # and the same desktop-sized context per test
 HELP_LINKS = (("Call 999", "tel:999"), ("Call NHS 111", "tel:111"), ("Call Samaritans 116 123", "tel:116123"))
 
 
@@ -45,15 +46,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer(service_app(tmp_path_factory.mktemp("events"), ANSWERS_DIR=SERVICE))
     yield server
     server.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh desktop-sized browser context per test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    context.set_default_timeout(30_000)
-    yield context
-    context.close()
 
 
 @pytest.mark.parametrize("cut_off", list(CUT_OFFS))

@@ -410,20 +410,6 @@ def test_restart_without_a_content_file_is_refused(tmp_path: Path, missing: str)
     assert "not starting" in result.stderr and "error" in result.stderr, result.stderr
 
 
-def reply_counts(url: str) -> int:
-    """Replies counted in the events database at ``url`` (0 before the first batch has created the tables)."""
-    from sqlalchemy import create_engine, inspect, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            if not inspect(connection).has_table("faq_bot_reply_counts"):
-                return 0
-            return int(connection.execute(text("SELECT COALESCE(SUM(count), 0) FROM faq_bot_reply_counts")).scalar())
-    finally:
-        engine.dispose()
-
-
 def ask_many(base: str, questions: list[str]) -> list[int]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(lambda q: request(f"{base}/api/ask", {"question": q})[0], questions))
@@ -437,7 +423,7 @@ def spill_lines(folder: Path) -> int:
 def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path) -> None:
     """PostgreSQL cut off under a live server and back: every reply a 200; each worker spills to its own owner-only
     file instead of a queue that overflows, and every event during the outage is a row once it is back."""
-    from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
+    from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, counted_replies, postgres_schema
 
     proxy = TcpProxy((PG_HOST, PG_PORT))
     spill = tmp_path / "spill"
@@ -446,7 +432,7 @@ def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path
         settings = {"DATABASE_URL": url, "EVENTS_SPILL_DIR": str(spill), "EVENTS_QUEUE_SIZE": "50"}
         with live_server(tmp_path, Path(SERVICE), **settings) as server:
             before = ask_many(server.base, QUESTIONS * 5)
-            wait_until(lambda: reply_counts(direct) == len(before), "both workers' first batches to be written")
+            wait_until(lambda: counted_replies(direct) == len(before), "both workers' first batches to be written")
             proxy.cut()  # the database is gone: refused connections, open ones reset
             during: list[int] = []
             both_retrying = every_worker(server.base, lambda status: status["events"]["retrying"])
@@ -461,10 +447,10 @@ def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path
             files = sorted(spill.glob("events-spill-*.jsonl"))
             assert len({path.name.split("-")[3] for path in files}) == 2, files  # one per worker (its pid)
             assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}
-            assert reply_counts(direct) == len(before)
+            assert counted_replies(direct) == len(before)
             proxy.restore()
             total = len(before) + len(during)
-            wait_until(lambda: reply_counts(direct) == total, "every reply counted", seconds=120)
+            wait_until(lambda: counted_replies(direct) == total, "every reply counted", seconds=120)
             wait_until(lambda: not list(spill.glob("events-spill-*")), "the replayed spill files removed")
             assert before + during == [200] * total
             assert "Traceback" not in server.output()
@@ -473,7 +459,7 @@ def test_events_database_going_away_and_coming_back_loses_nothing(tmp_path: Path
 def test_events_spilled_before_a_restart_are_written_after_it(tmp_path: Path) -> None:
     """The server stopped while PostgreSQL is away leaves its events on disk; started again once the database is
     back, it writes each of them once (the stopped workers' files are replayed by the new ones)."""
-    from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, postgres_schema
+    from benchmarks.services import PG_HOST, PG_PORT, TcpProxy, counted_replies, postgres_schema
 
     proxy = TcpProxy((PG_HOST, PG_PORT))
     spill = tmp_path / "spill"
@@ -484,12 +470,12 @@ def test_events_spilled_before_a_restart_are_written_after_it(tmp_path: Path) ->
         with live_server(tmp_path, Path(SERVICE), **settings) as server:
             during = ask_many(server.base, QUESTIONS * 10)
             wait_until(lambda: spill_lines(spill) == len(during), "every event in a spill file")
-        assert spill_lines(spill) == len(during) and reply_counts(direct) == 0  # stopped: the files stay
+        assert spill_lines(spill) == len(during) and counted_replies(direct) == 0  # stopped: the files stay
         proxy.restore()
         with live_server(tmp_path, Path(SERVICE), **settings) as server:
             after = ask_many(server.base, QUESTIONS * 2)  # starts the writers, which take over the files
             total = len(during) + len(after)
-            wait_until(lambda: reply_counts(direct) == total, "the stopped server's events written", seconds=120)
+            wait_until(lambda: counted_replies(direct) == total, "the stopped server's events written", seconds=120)
             wait_until(lambda: not list(spill.glob("events-spill-*")), "the replayed spill files removed")
-        assert reply_counts(direct) == total  # each once
+        assert counted_replies(direct) == total  # each once
         assert during + after == [200] * total

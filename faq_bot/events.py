@@ -18,24 +18,21 @@ What is stored, and nothing else (no IP addresses, no user agents):
 - each suggestion a patient picked after a ``clarify`` (redacted wording and answer id);
 - each feedback vote (answer id, helpful).
 
-This module is the writer; the tables, migrations and engines are in ``events_schema``
+This module is the writer; the events themselves (kinds, rows, spill lines) are in
+``events_items``, the tables, migrations and engines in ``events_schema``
 and what is read back (inbox, feedback, replies per day) in ``events_reports``.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import queue
-import re
 import threading
 import time
 import weakref
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -46,6 +43,17 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from faq_bot.events_items import (
+    Event,
+    PickEvent,
+    ReplyEvent,
+    VoteEvent,
+    describe,
+    rows_and_counts,
+    safe_text,
+    spill_line,
+    spilled_item,
+)
 from faq_bot.events_reports import EventReports, FeedbackRow, StoredQuestion
 from faq_bot.events_schema import (
     SCHEMA_VERSION,
@@ -58,7 +66,6 @@ from faq_bot.events_schema import (
     upgrade_schema,
 )
 from faq_bot.events_spill import SpillFile, database_key, leftover_spills
-from faq_bot.redaction import redact
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -82,14 +89,6 @@ FIRST_RETRY_SECONDS = 0.25  # wait before retrying a batch the database refused;
 MAX_RETRY_WAIT_SECONDS = 5.0
 
 
-UNSAFE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it), lone surrogates
-
-
-def safe_text(text: str) -> str:
-    """``text`` that every backend stores: NUL and lone surrogates become U+FFFD (the replacement character)."""
-    return UNSAFE_CHARACTERS.sub("\ufffd", text)
-
-
 def _is_outage(error: Exception) -> bool:
     """Whether a write failed because the database cannot be reached or written, not because of the data."""
     return isinstance(error, (OperationalError, InterfaceError)) or getattr(error, "connection_invalidated", False)
@@ -104,7 +103,7 @@ def _is_missing_table(error: Exception) -> bool:
 class _Unreachable(Exception):
     """The database could not be reached in the middle of a write: ``unwritten`` are the items left."""
 
-    def __init__(self, error: Exception, unwritten: list[_Item]) -> None:
+    def __init__(self, error: Exception, unwritten: list[Event]) -> None:
         super().__init__(type(error).__name__)
         self.error = error
         self.unwritten = unwritten
@@ -114,66 +113,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class _Reply:
-    at: datetime
-    route: str
-    reason: str
-    question: str | None  # raw; redacted by the writer, never stored as is
-    nearest: str | None
-    confidence: float
-    suggestions: tuple[str, ...]
-    answers_version: str
-    redacted: bool = False  # True once the question has been redacted (before it is spilled to disk)
-
-
-@dataclass(frozen=True)
-class _Picked:
-    at: datetime
-    question: str
-    answer_id: str | None
-    redacted: bool = False
-
-
-@dataclass(frozen=True)
-class _Vote:
-    at: datetime
-    answer_id: str
-    helpful: bool
-
-
-_Item = _Reply | _Picked | _Vote
-_STOP = object()
-_KINDS: dict[str, type[_Reply] | type[_Picked] | type[_Vote]] = {"reply": _Reply, "picked": _Picked, "vote": _Vote}
-
-
-def _redacted(item: _Item) -> _Item:
-    """The item with its question redacted, as it may be kept on disk."""
-    if isinstance(item, _Reply | _Picked) and item.question is not None and not item.redacted:
-        return replace(item, question=redact(item.question), redacted=True)
-    return item
-
-
-def _describe(item: _Item) -> str:
-    return {_Reply: "reply event", _Picked: "pick event", _Vote: "feedback event"}[type(item)]
-
-
-def _spill_line(item: _Item) -> bytes:
-    """One redacted event as a line of JSON."""
-    fields = asdict(_redacted(item))
-    fields["at"] = item.at.isoformat()
-    fields["kind"] = next(kind for kind, cls in _KINDS.items() if isinstance(item, cls))
-    return json.dumps(fields, separators=(",", ":")).encode() + b"\n"
-
-
-def _spilled_item(line: bytes) -> _Item:
-    """The event a spill line holds; ValueError, KeyError or TypeError if the line is not one."""
-    fields = json.loads(line)
-    cls = _KINDS[fields.pop("kind")]
-    fields["at"] = datetime.fromisoformat(fields["at"])
-    if cls is _Reply:
-        fields["suggestions"] = tuple(fields["suggestions"])
-    return cls(**fields)
+_STOP = object()  # tells the writer thread to finish
 
 
 class EventStore(EventReports):
@@ -239,7 +179,7 @@ class EventStore(EventReports):
         """Count a reply; keep the (redacted) question only for specialist and clarify replies."""
         keep = route in STORED_ROUTES
         self._put(
-            _Reply(
+            ReplyEvent(
                 self.clock(),
                 route,
                 reason,
@@ -253,13 +193,13 @@ class EventStore(EventReports):
 
     def record_pick(self, question: str, answer_id: str | None) -> None:
         """Record which suggestion a patient picked after a clarify (None: none of these)."""
-        self._put(_Picked(self.clock(), safe_text(question), None if answer_id is None else safe_text(answer_id)))
+        self._put(PickEvent(self.clock(), safe_text(question), None if answer_id is None else safe_text(answer_id)))
 
     def record_feedback(self, answer_id: str, helpful: bool) -> None:
         """Record one helpful / not helpful vote."""
-        self._put(_Vote(self.clock(), safe_text(answer_id), bool(helpful)))
+        self._put(VoteEvent(self.clock(), safe_text(answer_id), bool(helpful)))
 
-    def _put(self, item: _Item) -> None:
+    def _put(self, item: Event) -> None:
         try:
             self._ensure_writer()
             self._queue.put_nowait(item)
@@ -364,7 +304,7 @@ class EventStore(EventReports):
                 break
         return batch
 
-    def _deliver(self, items: list[_Item]) -> None:
+    def _deliver(self, items: list[Event]) -> None:
         """Write a batch; in an outage, or while earlier events wait on disk, spill it after them."""
         if self._spills or self.failing_since is not None:
             self._spill_or_drop(items)
@@ -375,7 +315,7 @@ class EventStore(EventReports):
             self._note_outage(outage.error)
             self._spill_or_drop(outage.unwritten)
 
-    def _write_sorting_out_bad_rows(self, items: list[_Item]) -> None:
+    def _write_sorting_out_bad_rows(self, items: list[Event]) -> None:
         """Write ``items``; if the database refuses them for their data, write them one by one and drop only the bad.
 
         Raises ``_Unreachable`` (with the items not written) when the database cannot be reached.
@@ -386,7 +326,7 @@ class EventStore(EventReports):
             if _is_outage(error):
                 raise _Unreachable(error, items) from error
             if len(items) == 1:
-                self._reject(_describe(items[0]), error)
+                self._reject(describe(items[0]), error)
                 return
             log.warning("the database refused a batch of %d event(s) (%s): writing them one by one", len(items), error)
             for index, item in enumerate(items):
@@ -395,13 +335,13 @@ class EventStore(EventReports):
                 except Exception as row_error:
                     if _is_outage(row_error):
                         raise _Unreachable(row_error, items[index:]) from row_error
-                    self._reject(_describe(item), row_error)
+                    self._reject(describe(item), row_error)
                 else:
                     self._count_written(1)
             return
         self._count_written(len(items))
 
-    def _write_checking_tables(self, items: list[_Item]) -> None:
+    def _write_checking_tables(self, items: list[Event]) -> None:
         """Write ``items``; if a table has gone (dropped, or the database recreated), create it and write again."""
         try:
             self.write(items)
@@ -442,7 +382,7 @@ class EventStore(EventReports):
     def _can_spill(self) -> bool:
         return self.spill_dir is not None and self.retry_seconds > 0 and self.spill_max > 0
 
-    def _spill_or_drop(self, items: list[_Item]) -> None:
+    def _spill_or_drop(self, items: list[Event]) -> None:
         """Append items to this store's spill file; drop (and count) what cannot be kept."""
         if not self._can_spill():
             self._drop_in_outage(len(items), "no spill (no folder, or EVENTS_RETRY_SECONDS or EVENTS_SPILL_MAX is 0)")
@@ -460,7 +400,7 @@ class EventStore(EventReports):
                     assert self.spill_dir is not None
                     self._own_spill = SpillFile.create(self.spill_dir, self._spill_key)
                     self._spills.append(self._own_spill)
-                self._own_spill.append([_spill_line(item) for item in kept])
+                self._own_spill.append([spill_line(item) for item in kept])
             except OSError as error:
                 self._drop_in_outage(len(kept), f"the spill file cannot be written ({error.strerror or error})")
         if lost:
@@ -501,13 +441,13 @@ class EventStore(EventReports):
             self._drop_in_outage(spill.pending, "a spill file cannot be read")
             self._finish_spill(spill, remove=False)
             return True
-        items: list[_Item] = []
+        items: list[Event] = []
         starts: list[int] = []  # where each item's line begins
         unreadable: list[int] = []  # where each line that holds no event begins (torn by a crash)
         start = spill.replayed_to
         for line, end in lines:
             try:
-                items.append(_spilled_item(line))
+                items.append(spilled_item(line))
                 starts.append(start)
             except (ValueError, KeyError, TypeError):
                 unreadable.append(start)
@@ -603,56 +543,10 @@ class EventStore(EventReports):
             create_missing_tables(connection)
         self._schema_ready = True
 
-    def write(self, items: Iterable[_Item]) -> None:
+    def write(self, items: Iterable[Event]) -> None:
         """Redact and write a batch of events in one transaction."""
         self.ensure_schema()
-        rows: list[dict[str, Any]] = []
-        counts: Counter[tuple[date, str, str]] = Counter()
-        for item in items:
-            if isinstance(item, _Reply):
-                counts[(item.at.date(), item.route, item.reason)] += 1
-                if item.question is not None:
-                    rows.append(
-                        {
-                            "created_at": item.at,
-                            "kind": item.route,
-                            "reason": item.reason,
-                            "text": item.question if item.redacted else redact(item.question),
-                            "answer_id": item.nearest,
-                            "confidence": round(item.confidence, 2),
-                            "answers_version": item.answers_version,
-                            "suggestions": ",".join(item.suggestions) or None,
-                            "helpful": None,
-                        }
-                    )
-            elif isinstance(item, _Picked):
-                rows.append(
-                    {
-                        "created_at": item.at,
-                        "kind": "picked",
-                        "reason": None,
-                        "text": item.question if item.redacted else redact(item.question),
-                        "answer_id": item.answer_id,
-                        "confidence": None,
-                        "answers_version": None,
-                        "suggestions": None,
-                        "helpful": None,
-                    }
-                )
-            else:
-                rows.append(
-                    {
-                        "created_at": item.at,
-                        "kind": "feedback",
-                        "reason": None,
-                        "text": None,
-                        "answer_id": item.answer_id,
-                        "helpful": item.helpful,
-                        "confidence": None,
-                        "answers_version": None,
-                        "suggestions": None,
-                    }
-                )
+        rows, counts = rows_and_counts(items)
         with self.engine.begin() as connection:
             if rows:
                 connection.execute(insert(events_table), rows)

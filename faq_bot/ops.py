@@ -128,9 +128,7 @@ class Operations:
             "Times the shared rate-limit storage failed and limits fell back to memory.",
             registry=self.registry,
         )
-        self._counted = dict.fromkeys(
-            ("written", "dropped", "rejected", "outage_dropped", "reload_failures", "ratelimit_failures"), 0
-        )
+        self._counted: dict[Counter, int] = {}  # what each counter below has been told so far
         self.app = app
         self.state = _StateCollector(app, store, limiter)
         self.registry.register(self.state)
@@ -141,25 +139,18 @@ class Operations:
         They count in their own threads; this runs after each request and before each scrape.
         """
         reloader = state_of(self.app).reloader
-        now = {
-            "written": self.store.written,
-            "dropped": self.store.dropped,
-            "rejected": self.store.rejected,
-            "outage_dropped": self.store.outage_dropped,
-            "reload_failures": reloader.failures if reloader is not None else 0,
-            "ratelimit_failures": self.limiter.storage_failures,
-        }
-        for name, counter in (
-            ("written", self.events_written),
-            ("dropped", self.events_dropped),
-            ("rejected", self.events_rejected),
-            ("outage_dropped", self.events_outage_dropped),
-            ("reload_failures", self.reload_failures),
-            ("ratelimit_failures", self.ratelimit_storage_failures),
+        for counter, total in (
+            (self.events_written, self.store.written),
+            (self.events_dropped, self.store.dropped),
+            (self.events_rejected, self.store.rejected),
+            (self.events_outage_dropped, self.store.outage_dropped),
+            (self.reload_failures, reloader.failures if reloader is not None else 0),
+            (self.ratelimit_storage_failures, self.limiter.storage_failures),
         ):
-            if now[name] > self._counted[name]:
-                counter.inc(now[name] - self._counted[name])
-                self._counted[name] = now[name]
+            behind = total - self._counted.get(counter, 0)
+            if behind > 0:
+                counter.inc(behind)
+                self._counted[counter] = total
 
     def scrape_registry(self) -> CollectorRegistry:
         """What /metrics serves: this app's registry, or every worker's counters in multiprocess mode."""
@@ -308,15 +299,18 @@ def _json_log_handler() -> None:
         request_log.propagate = False
 
 
-def _limiter_log_handler() -> None:
-    """The rate-limit storage log: to stderr at INFO unless logging is configured elsewhere."""
-    if not limiter_log.handlers and not logging.getLogger().handlers:
+def tagged_logger(name: str, tag: str) -> logging.Logger:
+    """The logger ``name``, to stderr at INFO unless logging is configured elsewhere.
+
+    Lines read ``[time] [pid] [tag] LEVEL message``, like gunicorn's own.
+    """
+    logger = logging.getLogger(name)
+    if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(
-            logging.Formatter("[%(asctime)s] [%(process)d] [faq-bot rate-limit] %(levelname)s %(message)s")
-        )
-        limiter_log.addHandler(handler)
-        limiter_log.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter(f"[%(asctime)s] [%(process)d] [{tag}] %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    return logger
 
 
 def _logged_path() -> str:
@@ -340,7 +334,7 @@ def install_operations(app: Flask, state: ServiceState) -> Operations:
     app.extensions[OPS] = ops
     state.events = store
     _json_log_handler()
-    _limiter_log_handler()
+    tagged_logger(limiter_log.name, "faq-bot rate-limit")
 
     @app.before_request
     def start_timer() -> None:

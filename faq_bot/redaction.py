@@ -136,7 +136,7 @@ _FIRST_NAMES = frozenset(
     edward eileen eleanor elizabeth ellie emily emma eric ethan fatima fiona freddie gareth gary gemma
     george georgia gillian graham hannah harry harvey heather helen ian isabella isla jack jacob james
     jamie jane janet jason jennifer jenny jessica joan joanne john jonathan joseph josh joshua julie
-    karen kate katie kelly kevin kieran laura lauren leah lee leo liam linda lisa liam lucy luke lynn
+    karen kate katie kelly kevin kieran laura lauren leah lee leo liam linda lisa lucy luke lynn
     maria marie martin mary matthew megan michael michelle mohammed muhammad nadia natalie neil nicola
     nigel noah oliver olivia owen paul paula pauline pete peter philip priya rachel rebecca richard
     robert ryan sam samantha samuel sandra sarah scott sean sharon shaun sheila simon sophie stephen

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -14,25 +13,12 @@ from faq_bot.content import load_answer_book
 from faq_bot.health import health
 from faq_bot.http_errors import install_error_handlers
 from faq_bot.openapi import openapi
-from faq_bot.ops import install_operations
+from faq_bot.ops import install_operations, tagged_logger
 from faq_bot.pages import pages
 from faq_bot.reload import ContentReloader
 from faq_bot.service import Thresholds
 from faq_bot.settings import DEFAULTS, TEMPLATES_DIR
 from faq_bot.state import EXTENSION, ServiceState
-
-
-def _reload_logger() -> logging.Logger:
-    """The reload log: to stderr at INFO unless logging is configured elsewhere."""
-    logger = logging.getLogger("faq_bot.reload")
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(
-            logging.Formatter("[%(asctime)s] [%(process)d] [faq-bot reload] %(levelname)s %(message)s")
-        )
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-    return logger
 
 
 def build_app(config: dict[str, Any] | None = None) -> Flask:
@@ -56,7 +42,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         str(app.config["ANSWERS_DIR"]),
         thresholds=state.thresholds,
         review_months=int(app.config["REVIEW_MONTHS"]),
-        logger=_reload_logger(),
+        logger=tagged_logger("faq_bot.reload", "faq-bot reload"),
     )
     if not app.testing:  # tests call state.reloader.check() themselves
         state.reloader.start(float(app.config["RELOAD_INTERVAL"]))

@@ -29,12 +29,17 @@ HOST_CHECK_EXEMPT = ("/healthz", "/readyz")
 _HOST_HEADER = re.compile(r"(?P<name>[^\s\[\]:/]+|\[[0-9a-f:.]+\])(?::\d{1,5})?")
 
 
+def _setting_items(setting: str | Iterable[str] | None) -> list[str]:
+    """A list setting's items, lower-case: comma- or space-separated text, or already a list."""
+    if not setting:
+        return []
+    items = setting.replace(",", " ").split() if isinstance(setting, str) else setting
+    return [item.strip().lower() for item in items if item.strip()]
+
+
 def allowed_hosts(setting: str | Iterable[str] | None) -> frozenset[str]:
     """The ``ALLOWED_HOSTS`` setting as a set of lower-case names ('.name' for a domain and its subdomains)."""
-    if not setting:
-        return frozenset()
-    items = setting.replace(",", " ").split() if isinstance(setting, str) else setting
-    return frozenset(item.strip().lower() for item in items if item.strip())
+    return frozenset(_setting_items(setting))
 
 
 def is_allowed_host(host: str, allowed: frozenset[str]) -> bool:
@@ -56,10 +61,7 @@ def is_allowed_host(host: str, allowed: frozenset[str]) -> bool:
 
 def allowed_origins(setting: str | Iterable[str] | None) -> frozenset[str]:
     """The ``ALLOWED_ORIGINS`` setting as a set of ``scheme://host[:port]`` strings."""
-    if not setting:
-        return frozenset()
-    items = setting.replace(",", " ").split() if isinstance(setting, str) else setting
-    return frozenset(item.strip().rstrip("/").lower() for item in items if item.strip())
+    return frozenset(item.rstrip("/") for item in _setting_items(setting))
 
 
 def is_same_origin(origin: str, host: str) -> bool:

@@ -402,14 +402,19 @@ def test_widget_works_by_keyboard_alone(page: Page, live: LiveServer) -> None:
     expect(page.get_by_role("button", name="Questions? Ask us")).to_have_attribute("aria-expanded", "false")
 
 
+def small_screen(browser: Browser, width: int, height: int) -> BrowserContext:
+    """A phone-sized (under 400 px wide) or 200%-zoomed screen of ``width`` x ``height`` CSS pixels."""
+    return browser.new_context(
+        viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True, is_mobile=width < 400
+    )
+
+
 @pytest.mark.parametrize(("width", "height", "screenshot"), [(320, 640, "widget-320px.png"), (640, 400, None)])
 def test_widget_fits_small_screens_and_200_percent_zoom(
     browser: Browser, live: LiveServer, width: int, height: int, screenshot: str | None
 ) -> None:
     """At 320 px wide, and at 200% zoom of a 1280x800 screen, the panel fits and nothing scrolls sideways."""
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True, is_mobile=width < 400
-    )
+    context = small_screen(browser, width, height)
     page = context.new_page()
     try:
         open_widget(page, live.url)
@@ -436,9 +441,7 @@ def test_emergency_reply_is_in_view_on_small_screens_and_at_200_percent_zoom(
     browser: Browser, live: LiveServer, width: int, height: int
 ) -> None:
     """At 320 px wide and at 200% zoom, an emergency reply arrives with its heading and 999 link in view."""
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=2, has_touch=True, is_mobile=width < 400
-    )
+    context = small_screen(browser, width, height)
     page = context.new_page()
     try:
         open_widget(page, live.url)

@@ -240,13 +240,8 @@ def test_purge_runs_automatically(database_url: str) -> None:
         store.close()
 
 
-def test_answers_do_not_wait_for_the_database(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """While the writer is stuck, /api/ask still answers; a full queue drops events, counted and logged once."""
-    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)  # so the stuck batch holds one event
-    app = make_app(EVENTS_QUEUE_SIZE=3)
-    store = events_of(app)
+def hold_the_writer(store: EventStore) -> threading.Event:
+    """Make the store's writer wait inside its next write until the returned event is set."""
     release = threading.Event()
     real_write = store.write
 
@@ -255,6 +250,17 @@ def test_answers_do_not_wait_for_the_database(
         real_write(items)
 
     store.write = stuck_write  # type: ignore[method-assign]
+    return release
+
+
+def test_answers_do_not_wait_for_the_database(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the writer is stuck, /api/ask still answers; a full queue drops events, counted and logged once."""
+    monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)  # so the stuck batch holds one event
+    app = make_app(EVENTS_QUEUE_SIZE=3)
+    store = events_of(app)
+    release = hold_the_writer(store)
     for _ in range(10):
         assert ask(app, UNMATCHED)["route"] == "specialist"
     release.set()
@@ -556,14 +562,7 @@ def test_queued_counts_what_the_writer_holds(make_app: Any, monkeypatch: pytest.
     monkeypatch.setattr("faq_bot.events.BATCH_WINDOW_SECONDS", 0.0)
     app = make_app(EVENTS_QUEUE_SIZE=3)
     store = events_of(app)
-    release = threading.Event()
-    real_write = store.write
-
-    def stuck_write(items: Any) -> None:
-        release.wait()
-        real_write(items)
-
-    store.write = stuck_write  # type: ignore[method-assign]
+    release = hold_the_writer(store)
     client = app.test_client()
     for _ in range(10):
         assert client.post("/api/ask", json={"question": UNMATCHED}).status_code == 200
